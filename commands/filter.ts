@@ -1,0 +1,20 @@
+import { Args } from '@oclif/core';
+import { HandlerCommand } from './base-handler.js';
+import { handlerFlags } from './shared-flags.js';
+
+export default class FilterCommand extends HandlerCommand {
+  static override summary = 'Keep the records for which HANDLER(record) is truthy.';
+  static override description = `Kept records are written exactly as they were read, byte for byte; the others are counted as dropped.
+
+HANDLER is an expression over r, i and ctx, a function, or a module path, as for op map.`;
+  static override examples = [
+    { description: 'Keep high scores.', command: `op filter 'r.score > 0.5' < data.ndjson` },
+    { description: 'Every tenth record.', command: `op filter 'i % 10 === 0' < data.ndjson` },
+    { description: 'An async predicate, eight at a time.', command: `op filter ./is-live.ts -c 8 < urls.ndjson` },
+  ];
+  static override args = {
+    handler: Args.string({ required: true, description: 'Expression, function, or module path.' }),
+  };
+  static override flags = handlerFlags;
+  protected readonly kind = 'filter' as const;
+}

@@ -1,0 +1,10 @@
+import FilterCommand from './filter.js';
+import MapCommand from './map.js';
+import SliceCommand from './slice.js';
+
+/** Every command, registered in one table (oclif's explicit strategy). */
+export const COMMANDS = {
+  map: MapCommand,
+  filter: FilterCommand,
+  slice: SliceCommand,
+};

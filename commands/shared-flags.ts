@@ -1,0 +1,104 @@
+import { Flags } from '@oclif/core';
+
+/** Input and output flags, shared by every command that reads and writes NDJSON. */
+export const ioFlags = {
+  in: Flags.string({
+    summary: 'Read NDJSON from FILE instead of stdin; repeatable, read in order; - is stdin.',
+    helpValue: 'FILE',
+    multiple: true,
+    helpGroup: 'INPUT/OUTPUT',
+  }),
+  out: Flags.string({
+    summary: 'Write NDJSON to FILE instead of stdout; {rank} and {world} are filled in.',
+    helpValue: 'FILE',
+    helpGroup: 'INPUT/OUTPUT',
+  }),
+};
+
+/** Execution flags of every command that runs a HANDLER (DESIGN.md section 3). */
+export const handlerFlags = {
+  ...ioFlags,
+  'input-format': Flags.option({
+    summary: 'ndjson: one value per line. json: a top-level array, or concatenated values, parsed as a stream.',
+    options: ['ndjson', 'json'] as const,
+    default: 'ndjson' as const,
+    helpGroup: 'INPUT/OUTPUT',
+  })(),
+  concurrency: Flags.integer({
+    char: 'c',
+    summary: 'Async handler calls in flight; output keeps input order unless --unordered.',
+    helpValue: 'N',
+    min: 1,
+    default: 1,
+    helpGroup: 'EXECUTION',
+  }),
+  unordered: Flags.boolean({
+    summary: 'Write results as they complete instead of in input order.',
+    helpGroup: 'EXECUTION',
+  }),
+  retries: Flags.integer({
+    summary: 'Run a failing record again up to N more times.',
+    helpValue: 'N',
+    min: 0,
+    default: 0,
+    helpGroup: 'EXECUTION',
+  }),
+  'retry-delay': Flags.integer({
+    summary: 'First retry delay in ms; doubles each attempt, with jitter.',
+    helpValue: 'MS',
+    min: 0,
+    default: 100,
+    helpGroup: 'EXECUTION',
+  }),
+  timeout: Flags.integer({
+    summary: 'Fail a handler call after MS milliseconds; ctx.signal aborts.',
+    helpValue: 'MS',
+    min: 1,
+    helpGroup: 'EXECUTION',
+  }),
+  errors: Flags.string({
+    summary: 'Dead-letter failed records to FILE as NDJSON and keep going (exit 3 if any).',
+    helpValue: 'FILE',
+    helpGroup: 'ERRORS',
+  }),
+  'max-errors': Flags.integer({
+    summary: 'With --errors: stop after N failed records (exit 1).',
+    helpValue: 'N',
+    min: 1,
+    dependsOn: ['errors'],
+    helpGroup: 'ERRORS',
+  }),
+  id: Flags.string({
+    summary: 'Record field used as its id in errors and workdirs (default: the line number).',
+    helpValue: 'FIELD',
+    helpGroup: 'HANDLER',
+  }),
+  config: Flags.string({
+    summary: 'Operator options as JSON or a JSON file; reaches setup() and ctx.config.',
+    helpValue: 'FILE|JSON',
+    helpGroup: 'HANDLER',
+  }),
+  workdir: Flags.string({
+    summary: 'ctx.workdir() makes DIR/<record id> per record, removed after success.',
+    helpValue: 'DIR',
+    helpGroup: 'HANDLER',
+  }),
+  'keep-workdirs': Flags.boolean({
+    summary: 'Keep each record workdir after success.',
+    dependsOn: ['workdir'],
+    helpGroup: 'HANDLER',
+  }),
+  stats: Flags.boolean({
+    summary: 'Print a JSON summary on stderr at the end: in, out, dropped, errors, retries, ms.',
+    helpGroup: 'REPORTING',
+  }),
+  progress: Flags.boolean({
+    summary: 'Show a live progress line on stderr (default: when stderr is a terminal).',
+    allowNo: true,
+    helpGroup: 'REPORTING',
+  }),
+  debug: Flags.boolean({
+    summary: 'Show stack traces with errors.',
+    helpGroup: 'REPORTING',
+  }),
+};

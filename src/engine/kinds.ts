@@ -1,0 +1,80 @@
+import type { Stats } from './stats.js';
+
+/** How a command turns one handler result into output lines. */
+export type Kind = 'map' | 'filter' | 'slice';
+
+/** Thrown when a result cannot become output; never retried. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypeError';
+  }
+}
+
+/**
+ * Output text for `result` (whole lines, possibly none). `text` is the input line as read,
+ * so a kept record is written byte for byte instead of being serialised again.
+ */
+export function emitResult(kind: Kind, result: unknown, record: unknown, text: string | undefined, stats: Stats): string | Promise<string> {
+  switch (kind) {
+    case 'map':
+      if (result === undefined) {
+        stats.dropped++;
+        return '';
+      }
+      const line = serialise(result) + '\n';
+      stats.out++;
+      return line;
+    case 'filter':
+      if (!result) {
+        stats.dropped++;
+        return '';
+      }
+      stats.out++;
+      return (text ?? serialise(record)) + '\n';
+    case 'slice':
+      return emitMany(result, stats);
+  }
+}
+
+export function serialise(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new OutputError(`a ${typeof value} is not a JSON value`);
+  return json;
+}
+
+function emitMany(result: unknown, stats: Stats): string | Promise<string> {
+  if (result === undefined || result === null) return countMany('', 0, stats);
+  if (Array.isArray(result)) return joinValues(result, stats);
+  if (typeof result === 'object' && Symbol.iterator in result) return joinValues(result as Iterable<unknown>, stats);
+  if (typeof result === 'object' && Symbol.asyncIterator in result) return joinAsync(result as AsyncIterable<unknown>, stats);
+  throw new OutputError(`slice handler returned a ${typeof result}, not an array or iterable`);
+}
+
+function joinValues(values: Iterable<unknown>, stats: Stats): string {
+  let out = '';
+  let n = 0;
+  for (const value of values) {
+    if (value === undefined) continue;
+    out += serialise(value) + '\n';
+    n++;
+  }
+  return countMany(out, n, stats);
+}
+
+async function joinAsync(values: AsyncIterable<unknown>, stats: Stats): Promise<string> {
+  let out = '';
+  let n = 0;
+  for await (const value of values) {
+    if (value === undefined) continue;
+    out += serialise(value) + '\n';
+    n++;
+  }
+  return countMany(out, n, stats);
+}
+
+function countMany(out: string, n: number, stats: Stats): string {
+  if (n === 0) stats.dropped++;
+  stats.out += n;
+  return out;
+}

@@ -1,0 +1,239 @@
+import { EXIT } from '../core/exit-codes.js';
+import { OpError, describeCause } from '../core/errors.js';
+import { loadHandler, type HandlerSpec } from '../handler/load-handler.js';
+import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import { checkInputs, openSource } from '../io/open-source.js';
+import { openSink, type Sink } from '../io/open-sink.js';
+import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import type { Kind } from './kinds.js';
+import { startProgress, type ProgressCounters } from './progress.js';
+import { RecordRunner, type DeadLetter } from './record-runner.js';
+import { ReorderWindow } from './reorder-window.js';
+import { StopSignal } from './stop-signal.js';
+
+export interface OperatorOptions {
+  /** `op map`: names the command in messages and the progress line. */
+  command: string;
+  kind: Kind;
+  handler: HandlerSpec;
+  inputs: string[];
+  output: string | undefined;
+  inputFormat: 'ndjson' | 'json';
+  concurrency: number;
+  unordered: boolean;
+  retries: number;
+  retryDelay: number;
+  timeout: number | undefined;
+  errors: string | undefined;
+  maxErrors: number | undefined;
+  idField: string | undefined;
+  config: unknown;
+  workdir: string | undefined;
+  keepWorkdirs: boolean;
+  stats: boolean;
+  progress: boolean;
+  rank: number;
+  world: number;
+}
+
+/** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
+const WINDOW_PER_SLOT = 16;
+
+/**
+ * Runs one operator over its inputs: read chunks, cut lines, run records, write results in
+ * order. Resolves to the exit status; throws the failure that stopped the run, after
+ * everything before it has been written.
+ */
+export async function runOperator(options: OperatorOptions): Promise<number> {
+  checkInputs(options.inputs);
+  const handler = await loadHandler(options.handler);
+  const stop = new StopSignal();
+  const started = performance.now();
+  const sink = openSink(options.output, () => stop.stop('closed-output'));
+  const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
+  const shared: SharedContext = {
+    command: options.command,
+    rank: options.rank,
+    world: options.world,
+    workerId: 0,
+    config: options.config,
+    signal: stop.handlers.signal,
+    workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
+    log: (line) => process.stderr.write(line + '\n'),
+  };
+  const deadLetter = errorSink && ((entry: DeadLetter) => void errorSink.write(JSON.stringify(entry) + '\n'));
+  const runner = new RecordRunner({ ...options, handler: handler.fn, shared, deadLetter, idField: options.idField });
+  const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
+  const counters: ProgressCounters = { records: 0, bytes: 0, totalBytes: 0 };
+  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
+  const pump = new Pump(runner, window, sink, errorSink, stop, counters);
+  let failure: unknown;
+  try {
+    if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
+    for (const spec of options.inputs) {
+      if (pump.halted) break;
+      await (options.inputFormat === 'json' ? pump.readValues(spec) : pump.readLines(spec));
+    }
+    await pump.finish();
+  } catch (error) {
+    failure = error;
+  }
+  if (handler.teardown) {
+    try {
+      await callLifecycle('teardown', () => handler.teardown?.(lifecycleContext(shared)));
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  endProgress?.();
+  stop.dispose();
+  try {
+    await sink.end();
+    await errorSink?.end();
+  } catch (error) {
+    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+  }
+  if (options.stats) {
+    const ms = Math.round(performance.now() - started);
+    process.stderr.write(JSON.stringify({ ...runner.stats, ms }) + '\n');
+  }
+  if (stop.exitCode !== undefined) return stop.exitCode;
+  if (failure !== undefined) throw failure;
+  return runner.stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
+}
+
+async function callLifecycle(name: string, call: () => unknown): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    throw new OpError(`${name} failed: ${describeCause(error)}`, { cause: error });
+  }
+}
+
+/** The read → run → write loop, shared by NDJSON lines and parsed JSON values. */
+class Pump {
+  private index = 0;
+
+  constructor(
+    private readonly runner: RecordRunner,
+    private readonly window: ReorderWindow,
+    private readonly sink: Sink,
+    private readonly errorSink: Sink | undefined,
+    private readonly stop: StopSignal,
+    private readonly counters: ProgressCounters,
+  ) {}
+
+  /** No more input is to be taken: stopped, or a record failed. */
+  get halted(): boolean {
+    return this.stop.stopped || this.window.failed;
+  }
+
+  async readLines(spec: string): Promise<void> {
+    const source = openSource(spec);
+    this.addSize(source.size);
+    const release = this.stop.onStop(() => source.stream.destroy());
+    const splitter = new LineSplitter();
+    try {
+      for await (const buf of source.stream as AsyncIterable<Buffer>) {
+        this.counters.bytes += buf.length;
+        const chunk = splitter.push(buf);
+        if (chunk) await this.runLines(chunk, source.name);
+        if (this.halted) break;
+      }
+      const tail = this.halted ? undefined : splitter.end();
+      if (tail) await this.runLines(tail, source.name);
+    } catch (error) {
+      if (!this.stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+    } finally {
+      release();
+    }
+  }
+
+  async readValues(spec: string): Promise<void> {
+    const source = openSource(spec);
+    this.addSize(source.size);
+    const release = this.stop.onStop(() => source.stream.destroy());
+    const { readJsonValues } = await import('../io/read-json-values.js');
+    let ordinal = 0;
+    try {
+      for await (const values of readJsonValues(source.stream)) {
+        await this.runAll(values.length, (k) => this.runner.runValue(values[k], ++ordinal, this.index++, source.name));
+        if (this.halted) break;
+      }
+    } catch (error) {
+      if (this.halted) return;
+      throw new OpError(`${source.name}: invalid JSON after value ${ordinal}: ${describeCause(error)}`, { place: { source: source.name, line: ordinal + 1 }, cause: error });
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for records in flight, writes what they produced, and surfaces the failure if any. */
+  async finish(): Promise<void> {
+    await this.window.drain();
+    await this.sink.write(this.window.take());
+    if (this.window.failed) throw this.window.headFailure;
+  }
+
+  private runLines(chunk: LineChunk, source: string): Promise<void> {
+    const { lines, bad, firstLine } = chunk;
+    // A byte-order mark belongs to the file, not to the first record.
+    if (firstLine === 1 && lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
+    return this.runAll(lines.length, (k) => {
+      const text = lines[k]!;
+      const why = bad?.get(k);
+      if (why === undefined && isBlank(text)) return undefined;
+      return this.runner.run(text, firstLine + k, this.index++, source, why);
+    });
+  }
+
+  /** Starts records 0..count-1, holding results in the window, and writes the chunk's output once. */
+  private async runAll(count: number, start: (k: number) => string | Promise<string> | undefined): Promise<void> {
+    const window = this.window;
+    let out = '';
+    for (let k = 0; k < count; k++) {
+      let result: string | Promise<string> | undefined;
+      try {
+        result = start(k);
+      } catch (error) {
+        window.addFailed(error);
+        break;
+      }
+      if (result === undefined) continue;
+      this.counters.records++;
+      if (typeof result === 'string') {
+        if (window.idle) out += result;
+        else window.addDone(result);
+        continue;
+      }
+      window.add(result);
+      if (window.full) {
+        // Blocked on slow records: write what is ready rather than sit on it.
+        out += window.take();
+        await this.write(out);
+        out = '';
+        await window.waitForRoom();
+      }
+      if (this.halted) break;
+    }
+    out += window.take();
+    await this.write(out);
+  }
+
+  private async write(out: string): Promise<void> {
+    if (out.length > 0) await this.sink.write(out);
+    await this.errorSink?.write('');
+  }
+
+  private addSize(size: number | undefined): void {
+    this.counters.totalBytes = size === undefined || this.counters.totalBytes === undefined ? undefined : this.counters.totalBytes + size;
+  }
+}
+
+/** Empty and whitespace-only lines carry no record (NDJSON readers conventionally skip them). */
+function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const c = text.charCodeAt(0);
+  if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 0xfeff) return false;
+  return text.trim() === '';
+}

@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+
+/**
+ * Where output lines go. `write` returns a promise only when the consumer is slower than
+ * us; that await is the backpressure that keeps memory flat behind a stalled reader.
+ */
+export interface Sink {
+  write(text: string): Promise<void> | undefined;
+  end(): Promise<void>;
+  /** True once the reader went away (EPIPE): further output is discarded. */
+  readonly closed: boolean;
+}
+
+export function openSink(path: string | undefined, onClosed: () => void = () => {}): Sink {
+  const stream = path === undefined || path === '-' ? process.stdout : createWriteStream(path);
+  let closed = false;
+  let failure: Error | undefined;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // A closed pipe (`op … | head -1`) is the reader's choice, not our failure.
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      if (!closed) {
+        closed = true;
+        onClosed();
+      }
+      return;
+    }
+    failure ??= error;
+    closed = true;
+    onClosed();
+  });
+  // One 'close' listener for the life of the sink, not one per slow write.
+  const gone = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  const drained = async (): Promise<void> => {
+    try {
+      await once(stream, 'drain');
+    } catch {
+      // 'error' is handled above; once() rejects on it too.
+    }
+  };
+  return {
+    get closed() {
+      return closed;
+    },
+    write(text: string) {
+      if (closed || text.length === 0) return undefined;
+      if (stream.write(text)) return undefined;
+      return closed ? undefined : Promise.race([drained(), gone]);
+    },
+    async end() {
+      if (failure) throw failure;
+      if (stream === process.stdout) {
+        if (!closed && stream.writableNeedDrain) await drained();
+        if (failure) throw failure;
+        return;
+      }
+      if (!stream.writableEnded) {
+        stream.end();
+        await Promise.race([once(stream, 'finish').catch(() => undefined), gone]);
+      }
+      if (failure) throw failure;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { createReadStream, fstatSync, statSync, type ReadStream } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+
+/** 256 KiB reads: large enough that per-chunk costs vanish, small enough to keep latency low (bench/RESULTS.md). */
+export const READ_BYTES = 256 * 1024;
+
+export interface Source {
+  /** `stdin` or the path as given: the prefix of every error place. */
+  name: string;
+  /** Bytes, when the source is a regular file (for `--progress` percent). */
+  size: number | undefined;
+  stream: NodeJS.ReadableStream & { destroy(): void };
+}
+
+/** Fails early, before any input is read, when a named input file cannot be opened. */
+export function checkInputs(specs: string[]): void {
+  for (const spec of specs) {
+    if (spec === '-') continue;
+    try {
+      if (statSync(spec).isDirectory()) throw new UsageError(`--in ${spec}: is a directory`);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`--in ${spec}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+  }
+}
+
+export function openSource(spec: string, readBytes = READ_BYTES): Source {
+  if (spec !== '-') {
+    return { name: spec, size: statSync(spec).size, stream: createReadStream(spec, { highWaterMark: readBytes }) };
+  }
+  const stat = fstatSync(0);
+  if (stat.isFile()) {
+    // A redirected file: read it with large reads instead of the 64 KiB of process.stdin.
+    const stream: ReadStream = createReadStream('', { fd: 0, highWaterMark: readBytes, autoClose: false, start: 0 });
+    return { name: 'stdin', size: stat.size, stream };
+  }
+  return { name: 'stdin', size: undefined, stream: process.stdin };
+}
