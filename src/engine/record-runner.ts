@@ -1,4 +1,4 @@
-import { OpError, RecordError, TimeoutError, causeParts, type Place } from '../core/errors.js';
+import { OpError, RecordError, TimeoutError, causeParts } from '../core/errors.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
@@ -20,6 +20,8 @@ export interface DeadLetter {
 export interface RunnerOptions {
   kind: Kind;
   handler: HandlerFn;
+  /** False: the handler cannot see `ctx`, so none is built unless a feature needs one. */
+  wantsContext: boolean;
   shared: SharedContext;
   retries: number;
   retryDelay: number;
@@ -33,51 +35,61 @@ export interface RunnerOptions {
 /** Failures before the handler ran are not retried: the same bytes fail the same way. */
 type Stage = 'read' | 'decode' | 'parse' | 'serialize' | Kind;
 
+/** A record between attempts: built only on the slow paths (async, failure, retry). */
+interface Job {
+  record: unknown;
+  text: string | undefined;
+  index: number;
+  line: number;
+  source: string;
+  attempt: number;
+}
+
 /**
  * Turns one input line into its output text. Returns a string when everything ran
- * synchronously, so a sync handler pays for no promise; a promise only when the handler
- * (or a retry, or a timeout) is asynchronous. Without `--errors` a failure is thrown.
+ * synchronously, so a sync handler pays for no promise and no allocation of ours; a
+ * promise only when the handler (or a retry, or a timeout) is asynchronous. Without
+ * `--errors` a failure is thrown (or rejected) as a RecordError.
  */
 export class RecordRunner {
   readonly stats: Stats = newStats();
+  private readonly needsContext: boolean;
 
-  constructor(private readonly options: RunnerOptions) {}
+  constructor(private readonly options: RunnerOptions) {
+    this.needsContext = options.wantsContext || options.timeout !== undefined || options.shared.workdir !== undefined;
+  }
 
   run(text: string, line: number, index: number, source: string, bad: string | undefined): string | Promise<string> {
     this.stats.in++;
-    if (bad !== undefined) return this.fail(new Error(bad), bad.startsWith('invalid') ? 'decode' : 'read', { source, line }, 0, text, text);
+    if (bad !== undefined) return this.fail(new Error(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
     // CRLF input: the \r is the line ending's, not the record's.
     const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     let record: unknown;
     try {
       record = JSON.parse(clean);
     } catch (error) {
-      return this.fail(error, 'parse', { source, line }, 0, clean, clean);
+      return this.fail(error, 'parse', { record: clean, text: clean, index, line, source, attempt: 0 });
     }
-    return this.call(record, clean, this.context(record, index, line, source, 1));
+    return this.call(record, clean, index, line, source, 1);
   }
 
   /** A record that arrived already parsed (`--input-format json`). */
   runValue(record: unknown, line: number, index: number, source: string): string | Promise<string> {
     this.stats.in++;
-    return this.call(record, undefined, this.context(record, index, line, source, 1));
+    return this.call(record, undefined, index, line, source, 1);
   }
 
-  private context(record: unknown, index: number, line: number, source: string, attempt: number): RecordContext {
-    const field = this.options.idField;
-    const id = field !== undefined && record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[field] : undefined;
-    return new RecordContext(this.options.shared, index, line, source, attempt, id ?? line);
-  }
-
-  private call(record: unknown, text: string | undefined, ctx: RecordContext): string | Promise<string> {
+  private call(record: unknown, text: string | undefined, index: number, line: number, source: string, attempt: number): string | Promise<string> {
+    const ctx = this.needsContext ? new RecordContext(this.options.shared, index, line, source, attempt, this.idOf(record, line)) : undefined;
     let out: string | Promise<string>;
     try {
-      const result = this.invoke(record, ctx);
+      const result = ctx ? this.invoke(record, ctx) : this.options.handler(record, undefined as never);
       out = isThenable(result) ? Promise.resolve(result).then((value) => this.emit(value, record, text, ctx)) : this.emit(result, record, text, ctx);
     } catch (error) {
-      return this.recover(error, record, text, ctx);
+      return this.recover(error, { record, text, index, line, source, attempt });
     }
-    return typeof out === 'string' ? out : out.then(undefined, (error: unknown) => this.recover(error, record, text, ctx));
+    if (typeof out === 'string') return out;
+    return out.then(undefined, (error: unknown) => this.recover(error, { record, text, index, line, source, attempt }));
   }
 
   private invoke(record: unknown, ctx: RecordContext): unknown {
@@ -100,42 +112,45 @@ export class RecordRunner {
     });
   }
 
-  private emit(result: unknown, record: unknown, text: string | undefined, ctx: RecordContext): string | Promise<string> {
+  private emit(result: unknown, record: unknown, text: string | undefined, ctx: RecordContext | undefined): string | Promise<string> {
     const out = emitResult(this.options.kind, result, record, text, this.stats);
-    const dir = this.options.shared.workdir?.keep ? undefined : ctx.madeWorkdir;
+    const dir = this.options.shared.workdir?.keep ? undefined : ctx?.madeWorkdir;
     if (dir === undefined) return out;
     return Promise.resolve(out).then(async (text) => (await removeWorkdir(dir), text));
   }
 
-  private recover(error: unknown, record: unknown, text: string | undefined, ctx: RecordContext): string | Promise<string> {
-    const place = { source: ctx.source, line: ctx.line };
-    if (error instanceof OutputError) return this.fail(error, 'serialize', place, ctx.attempt, record, text);
+  private recover(error: unknown, job: Job): string | Promise<string> {
+    if (error instanceof OutputError) return this.fail(error, 'serialize', job);
     if (error instanceof OpError) throw error;
-    if (ctx.attempt > this.options.retries || this.options.shared.signal.aborted) {
-      return this.fail(error, this.options.kind, place, ctx.attempt, record, text);
-    }
-    return this.retry(record, text, ctx);
+    if (job.attempt > this.options.retries || this.options.shared.signal.aborted) return this.fail(error, this.options.kind, job);
+    return this.retry(job);
   }
 
-  private async retry(record: unknown, text: string | undefined, ctx: RecordContext): Promise<string> {
-    await waitBeforeRetry(this.options.retryDelay, ctx.attempt, this.options.shared.signal);
+  private async retry(job: Job): Promise<string> {
+    await waitBeforeRetry(this.options.retryDelay, job.attempt, this.options.shared.signal);
     this.stats.retries++;
-    return this.call(record, text, this.context(record, ctx.index, ctx.line, ctx.source, ctx.attempt + 1));
+    return this.call(job.record, job.text, job.index, job.line, job.source, job.attempt + 1);
   }
 
-  private fail(cause: unknown, stage: Stage, place: Place, attempts: number, input: unknown, text: string | undefined): string {
-    const excerpt = text ?? safeJson(input);
+  private fail(cause: unknown, stage: Stage, job: Job): string {
+    const place = { source: job.source, line: job.line };
     const deadLetter = this.options.deadLetter;
-    if (!deadLetter) throw new RecordError(cause, { place, stage, attempts, excerpt });
+    if (!deadLetter) throw new RecordError(cause, { place, stage, attempts: job.attempt, excerpt: job.text ?? safeJson(job.record) });
     this.stats.errors++;
-    const field = this.options.idField;
-    const id = field !== undefined && input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[field] : undefined;
-    deadLetter({ source: place.source, line: place.line, id: id ?? place.line, input, error: causeParts(cause), attempts, stage });
+    const id = stage === 'read' || stage === 'decode' || stage === 'parse' ? job.line : this.idOf(job.record, job.line);
+    deadLetter({ ...place, id, input: job.record, error: causeParts(cause), attempts: job.attempt, stage });
     const max = this.options.maxErrors;
     if (max !== undefined && this.stats.errors >= max) {
       throw new OpError(`stopped after ${max} failed record${max === 1 ? '' : 's'} (--max-errors ${max})`, { place });
     }
     return '';
+  }
+
+  /** `--id FIELD` of the record when it has one, else its line number. */
+  private idOf(record: unknown, line: number): unknown {
+    const field = this.options.idField;
+    if (field === undefined || record === null || typeof record !== 'object') return line;
+    return (record as Record<string, unknown>)[field] ?? line;
   }
 }
 

@@ -62,7 +62,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     log: (line) => process.stderr.write(line + '\n'),
   };
   const deadLetter = errorSink && ((entry: DeadLetter) => void errorSink.write(JSON.stringify(entry) + '\n'));
-  const runner = new RecordRunner({ ...options, handler: handler.fn, shared, deadLetter, idField: options.idField });
+  const runner = new RecordRunner({ ...options, handler: handler.fn, wantsContext: handler.wantsContext, shared, deadLetter });
   const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
   const counters: ProgressCounters = { records: 0, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;

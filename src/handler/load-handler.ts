@@ -15,6 +15,11 @@ export type HandlerFn = (record: unknown, ctx: Context) => unknown;
 
 export interface LoadedHandler {
   fn: HandlerFn;
+  /**
+   * False when the handler cannot see a context: an expression that never names `ctx` or
+   * `i`, or a function declaring one parameter. The engine then skips building one per record.
+   */
+  wantsContext: boolean;
   setup: ((ctx: Context) => unknown) | undefined;
   teardown: ((ctx: Context) => unknown) | undefined;
 }
@@ -42,13 +47,17 @@ export function classifyHandler(text: string, cwd = process.cwd()): HandlerSpec 
 export async function loadHandler(spec: HandlerSpec): Promise<LoadedHandler> {
   switch (spec.type) {
     case 'builtin':
-      return { fn: flatten, setup: undefined, teardown: undefined };
-    case 'expression':
-      return { fn: compile(['r', 'ctx'], `const i = ctx.index;\nreturn (${spec.text}\n);`), setup: undefined, teardown: undefined };
+      return { fn: flatten, wantsContext: false, setup: undefined, teardown: undefined };
+    case 'expression': {
+      // Conservative: `r.i` also counts as naming `i`, which only costs the context.
+      const wantsContext = /\b(?:ctx|i)\b/.test(spec.text);
+      const fn = wantsContext ? compile(['r', 'ctx'], `const i = ctx.index;\nreturn (${spec.text}\n);`) : compile(['r'], `return (${spec.text}\n);`);
+      return { fn, wantsContext, setup: undefined, teardown: undefined };
+    }
     case 'function': {
       const made = compile([], `return (${spec.text}\n);`)(undefined, undefined as never);
       if (typeof made !== 'function') throw new UsageError('HANDLER does not evaluate to a function');
-      return { fn: made as HandlerFn, setup: undefined, teardown: undefined };
+      return { fn: made as HandlerFn, wantsContext: made.length !== 1, setup: undefined, teardown: undefined };
     }
     case 'module':
       return importModule(spec.path);
@@ -85,7 +94,7 @@ async function importModule(path: string): Promise<LoadedHandler> {
     if (typeof value !== 'function') throw new UsageError(`handler module ${path}: export "${name}" is not a function`);
     return value as (ctx: Context) => unknown;
   };
-  return { fn: fn as HandlerFn, setup: named('setup'), teardown: named('teardown') };
+  return { fn: fn as HandlerFn, wantsContext: fn.length !== 1, setup: named('setup'), teardown: named('teardown') };
 }
 
 /** TypeScript runs without a build step: tsx transpiles it on import, scoped to this import. */

@@ -1,8 +1,8 @@
 import { createReadStream, fstatSync, statSync, type ReadStream } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 
-/** 256 KiB reads: large enough that per-chunk costs vanish, small enough to keep latency low (bench/RESULTS.md). */
-export const READ_BYTES = 256 * 1024;
+/** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
+export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
 
 export interface Source {
   /** `stdin` or the path as given: the prefix of every error place. */
