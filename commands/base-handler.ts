@@ -1,4 +1,5 @@
 import { Command, Interfaces } from '@oclif/core';
+import { UsageError } from '../src/core/errors.js';
 import { handlerFlags } from './shared-flags.js';
 
 type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
@@ -11,18 +12,26 @@ type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
 export abstract class HandlerCommand extends Command {
   static override strict = true;
   protected abstract readonly kind: 'map' | 'filter' | 'slice';
+  /** op slice flattens without one; the others need it. */
+  protected readonly handlerOptional: boolean = false;
   private debugErrors = false;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(this.constructor as typeof HandlerCommand);
     this.debugErrors = flags.debug;
+    if (args.handler === undefined && !this.handlerOptional) {
+      throw new UsageError(`missing HANDLER: an expression, a function or a module path`);
+    }
     const { runHandlerCommand } = await import('../src/cli/run-handler-command.js');
     process.exitCode = await runHandlerCommand(`op ${this.kind}`, this.kind, args.handler as string | undefined, flags as HandlerFlags);
   }
 
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    if (error.oclif) throw error;
+  /** Our errors and oclif's flag errors alike: one compiler-style report, and the exit status. */
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
     const { reportError } = await import('../src/cli/report-error.js');
-    reportError(error, `op ${this.kind}`, this.debugErrors);
+    const usage = error.oclif !== undefined || error instanceof UsageError;
+    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
+    reportError(reported, `op ${this.kind}`, this.debugErrors);
+    if (usage) process.stderr.write(`See op ${this.kind} --help\n`);
   }
 }

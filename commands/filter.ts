@@ -13,7 +13,7 @@ HANDLER is an expression over r, i and ctx, a function, or a module path, as for
     { description: 'An async predicate, eight at a time.', command: `op filter ./is-live.ts -c 8 < urls.ndjson` },
   ];
   static override args = {
-    handler: Args.string({ required: true, description: 'Expression, function, or module path.' }),
+    handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path.' }),
   };
   static override flags = handlerFlags;
   protected readonly kind = 'filter' as const;

@@ -13,7 +13,7 @@ HANDLER is an expression over r (the record), i (its 0-based index) and ctx; a f
     { description: 'Keep going past failures, dead-lettering them.', command: `op map ./enrich.ts -c 8 --retries 2 --errors failed.ndjson < jobs.ndjson` },
   ];
   static override args = {
-    handler: Args.string({ required: true, description: 'Expression, function, or module path.' }),
+    handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path.' }),
   };
   static override flags = handlerFlags;
   protected readonly kind = 'map' as const;

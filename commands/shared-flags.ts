@@ -6,6 +6,8 @@ export const ioFlags = {
     summary: 'Read NDJSON from FILE instead of stdin; repeatable, read in order; - is stdin.',
     helpValue: 'FILE',
     multiple: true,
+    // Each --in takes one value, so HANDLER may follow it.
+    multipleNonGreedy: true,
     helpGroup: 'INPUT/OUTPUT',
   }),
   out: Flags.string({

@@ -13,8 +13,9 @@ Without HANDLER, array records are flattened into their elements (the inverse of
     { description: 'A generator function.', command: `op slice 'function* (r) { for (let k = 0; k < r.n; k++) yield {k} }' < counts.ndjson` },
   ];
   static override args = {
-    handler: Args.string({ required: false, description: 'Expression, function, or module path; flattens arrays when omitted.' }),
+    handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path; flattens arrays when omitted.' }),
   };
   static override flags = handlerFlags;
   protected readonly kind = 'slice' as const;
+  protected override readonly handlerOptional = true;
 }

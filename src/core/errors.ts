@@ -41,6 +41,14 @@ export class RecordError extends OpError {
   }
 }
 
+/** Bytes that cannot be a record: invalid UTF-8, a line past the length limit. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
 /** A handler call that ran past `--timeout`. */
 export class TimeoutError extends Error {
   constructor(ms: number) {

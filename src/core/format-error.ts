@@ -12,10 +12,10 @@ export function formatError(error: unknown, command: string, debug = false): str
   let text: string;
   if (error instanceof OpError) {
     const where = error.place ? `${error.place.source}:${error.place.line}: ` : '';
-    text = `${command}: ${where}${error.message}\n`;
+    text = `${command}: ${where}${visible(error.message)}\n`;
     if (error.excerpt !== undefined) text += showExcerpt(error.excerpt, positionIn(error.message));
   } else {
-    text = `${command}: ${describeCause(error)}\n`;
+    text = `${command}: ${visible(describeCause(error))}\n`;
   }
   if (debug) text += stackOf(error);
   return text;

@@ -38,7 +38,13 @@ export function emitResult(kind: Kind, result: unknown, record: unknown, text: s
 }
 
 export function serialise(value: unknown): string {
-  const json = JSON.stringify(value);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    // BigInt, cycles, a throwing toJSON: the result is not JSON, which no retry will change.
+    throw new OutputError((error as Error).message);
+  }
   if (json === undefined) throw new OutputError(`a ${typeof value} is not a JSON value`);
   return json;
 }

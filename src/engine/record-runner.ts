@@ -1,4 +1,4 @@
-import { OpError, RecordError, TimeoutError, causeParts } from '../core/errors.js';
+import { InputError, OpError, RecordError, TimeoutError, causeParts } from '../core/errors.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
@@ -61,7 +61,7 @@ export class RecordRunner {
 
   run(text: string, line: number, index: number, source: string, bad: string | undefined): string | Promise<string> {
     this.stats.in++;
-    if (bad !== undefined) return this.fail(new Error(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
+    if (bad !== undefined) return this.fail(new InputError(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
     // CRLF input: the \r is the line ending's, not the record's.
     const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     let record: unknown;

@@ -47,10 +47,10 @@ const WINDOW_PER_SLOT = 16;
 export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
   const handler = await loadHandler(options.handler);
-  const stop = new StopSignal();
-  const started = performance.now();
   const sink = openSink(options.output, () => stop.stop('closed-output'));
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
+  const stop = new StopSignal();
+  const started = performance.now();
   const shared: SharedContext = {
     command: options.command,
     rank: options.rank,

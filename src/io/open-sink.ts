@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
 
 /**
  * Where output lines go. `write` returns a promise only when the consumer is slower than
@@ -12,8 +13,9 @@ export interface Sink {
   readonly closed: boolean;
 }
 
-export function openSink(path: string | undefined, onClosed: () => void = () => {}): Sink {
-  const stream = path === undefined || path === '-' ? process.stdout : createWriteStream(path);
+export function openSink(path: string | undefined, onClosed: () => void = () => {}, flag = 'w'): Sink {
+  const stream = openStream(path, flag);
+  const shared = stream === process.stdout || stream === process.stderr;
   let closed = false;
   let failure: Error | undefined;
   stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -49,7 +51,7 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
     },
     async end() {
       if (failure) throw failure;
-      if (stream === process.stdout) {
+      if (shared) {
         if (!closed && stream.writableNeedDrain) await drained();
         if (failure) throw failure;
         return;
@@ -61,4 +63,21 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       if (failure) throw failure;
     },
   };
+}
+
+/**
+ * The process's own streams for `-`, /dev/stdout and /dev/stderr (opening those paths
+ * fails when the descriptor is a socket); a file is opened now, so a bad path is reported
+ * before any input is read.
+ */
+function openStream(path: string | undefined, flag: string): NodeJS.WritableStream & { writableNeedDrain: boolean; writableEnded: boolean } {
+  if (path === undefined || path === '-' || path === '/dev/stdout') return process.stdout;
+  if (path === '/dev/stderr') return process.stderr;
+  let fd: number;
+  try {
+    fd = openSync(path, flag);
+  } catch (error) {
+    throw new UsageError(`cannot open ${path} for writing: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return createWriteStream('', { fd });
 }
