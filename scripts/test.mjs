@@ -6,11 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const pattern = process.argv[2] ?? '\\.test\\.js$';
-const child = spawn(process.execPath, [join(root, 'node_modules/uvu/bin.js'), 'dist/test', pattern, '-b'], {
+const filter = process.argv[2];
+// An optional argument narrows the run to test files whose name matches it.
+const pattern = filter ? `(${filter})[^/]*\\.test\\.js$` : '\\.test\\.js$';
+const child = spawn(process.execPath, [join(root, 'node_modules/uvu/bin.js'), 'dist/test', pattern], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0' },
+  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
 });
 let output = '';
 child.stdout.on('data', (chunk) => {

@@ -1,4 +1,5 @@
 import type { Stats } from './stats.js';
+import { stringifyDeep } from './stringify-deep.js';
 
 /** How a command turns one handler result into output lines. */
 export type Kind = 'map' | 'filter' | 'slice';
@@ -42,11 +43,22 @@ export function serialise(value: unknown): string {
   try {
     json = JSON.stringify(value);
   } catch (error) {
+    if (error instanceof RangeError && /call stack/.test(error.message)) return serialiseDeep(value);
     // BigInt, cycles, a throwing toJSON: the result is not JSON, which no retry will change.
     throw new OutputError((error as Error).message);
   }
   if (json === undefined) throw new OutputError(`a ${typeof value} is not a JSON value`);
   return json;
+}
+
+function serialiseDeep(value: unknown): string {
+  try {
+    const json = stringifyDeep(value);
+    if (json !== undefined) return json;
+  } catch (error) {
+    throw new OutputError((error as Error).message);
+  }
+  throw new OutputError(`a ${typeof value} is not a JSON value`);
 }
 
 function emitMany(result: unknown, stats: Stats): string | Promise<string> {

@@ -7,7 +7,8 @@ import { UsageError } from '../core/errors.js';
  * us; that await is the backpressure that keeps memory flat behind a stalled reader.
  */
 export interface Sink {
-  write(text: string): Promise<void> | undefined;
+  /** Text or bytes (op shard and op merge route lines as bytes, never decoding them). */
+  write(text: string | Uint8Array): Promise<void> | undefined;
   end(): Promise<void>;
   /** True once the reader went away (EPIPE): further output is discarded. */
   readonly closed: boolean;
@@ -44,7 +45,7 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
     get closed() {
       return closed;
     },
-    write(text: string) {
+    write(text: string | Uint8Array) {
       if (closed || text.length === 0) return undefined;
       if (stream.write(text)) return undefined;
       return closed ? undefined : Promise.race([drained(), gone]);
