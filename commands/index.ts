@@ -1,5 +1,6 @@
 import FilterCommand from './filter.js';
 import MapCommand from './map.js';
+import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 
 /** Every command, registered in one table (oclif's explicit strategy). */
@@ -7,4 +8,5 @@ export const COMMANDS = {
   map: MapCommand,
   filter: FilterCommand,
   slice: SliceCommand,
+  shard: ShardCommand,
 };

@@ -1,0 +1,78 @@
+import { InputError, RecordError } from '../core/errors.js';
+import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import { isBlankText } from './is-blank-line.js';
+import { rankOfKey } from './key-hash.js';
+import { stampSeq } from './stamp-seq.js';
+
+export interface RecordPlan {
+  world: number;
+  /** Rank → share written (-1: not written); see shareOfRank. */
+  shareOf: Int32Array;
+  shares: number;
+  /** `--by key:FIELD`; index routing when undefined. */
+  key: string | undefined;
+  /** `--seq FIELD`. */
+  seq: string | undefined;
+}
+
+/**
+ * The paths of `op shard` that must parse each record: `--by key:FIELD` and `--seq`. A
+ * record is written as its line was read (only `--seq` adds to it). A line that is not
+ * JSON stops the run with its place, after the records before it were routed.
+ */
+export class RecordRouter {
+  private splitter = new LineSplitter();
+  private source = 'stdin';
+  private index = 0;
+  private outs: string[];
+
+  constructor(private readonly plan: RecordPlan) {
+    this.outs = new Array<string>(plan.shares).fill('');
+  }
+
+  startSource(name: string): void {
+    this.splitter = new LineSplitter();
+    this.source = name;
+  }
+
+  push(buf: Buffer): void {
+    const chunk = this.splitter.push(buf);
+    if (chunk) this.route(chunk);
+  }
+
+  endSource(): void {
+    const chunk = this.splitter.end();
+    if (chunk) this.route(chunk);
+  }
+
+  take(): Array<string | undefined> {
+    const taken = this.outs.map((text) => (text === '' ? undefined : text));
+    this.outs.fill('');
+    return taken;
+  }
+
+  private route({ lines, bad, firstLine }: LineChunk): void {
+    const { world, shareOf, key, seq } = this.plan;
+    for (let k = 0; k < lines.length; k++) {
+      let text = lines[k] as string;
+      // A byte-order mark belongs to the file, not to the first record.
+      if (firstLine === 1 && k === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      const why = bad?.get(k);
+      if (why === undefined && isBlankText(text)) continue;
+      const place = { source: this.source, line: firstLine + k };
+      if (why !== undefined) throw new RecordError(new InputError(why), { place, stage: why.startsWith('invalid') ? 'decode' : 'read', attempts: 1, excerpt: text });
+      // CRLF input: the \r is the line ending's, not the record's.
+      const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+      let record: unknown;
+      try {
+        record = JSON.parse(clean);
+      } catch (error) {
+        throw new RecordError(error, { place, stage: 'parse', attempts: 1, excerpt: clean });
+      }
+      const index = this.index++;
+      const share = shareOf[key === undefined ? index % world : rankOfKey(record, key, world)] as number;
+      if (share < 0) continue;
+      this.outs[share] += (seq === undefined ? text : stampSeq(clean, record, seq, index)) + '\n';
+    }
+  }
+}
