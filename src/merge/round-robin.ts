@@ -1,0 +1,24 @@
+import type { Sink } from '../io/open-sink.js';
+import type { LineBatch } from './line-batch.js';
+import type { LineReader } from './line-reader.js';
+
+/**
+ * `op merge --round-robin`: one record from each input in turn, skipping inputs that are
+ * done. Index shares (`op shard` rank r of w holds records r, r+w, …) come back in their
+ * original order, as long as each stage kept one output per input record.
+ */
+export async function mergeRoundRobin(readers: readonly LineReader[], batch: LineBatch, sink: Sink): Promise<void> {
+  let active = readers;
+  while (active.length > 0) {
+    for (const reader of active) {
+      // take() is synchronous while the current read lasts; read() awaits only at its end.
+      const line = reader.take() ?? (await reader.read());
+      if (line !== undefined) batch.add(line);
+    }
+    if (active.some((reader) => reader.exhausted)) active = active.filter((reader) => !reader.exhausted);
+    if (batch.full) {
+      await batch.flush();
+      if (sink.closed) return;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { OpError, describeCause } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import { openSource } from '../io/open-source.js';
+import { openSink, type Sink } from '../io/open-sink.js';
+import { concatInputs } from './concat.js';
+import { expandInputs } from './expand-inputs.js';
+import { mergeByKey } from './key-merge.js';
+import { LineBatch } from './line-batch.js';
+import { LineReader } from './line-reader.js';
+import type { KeySpec } from './merge-key.js';
+import { mergeRoundRobin } from './round-robin.js';
+
+export interface MergeOptions {
+  /** Paths, `-`, and globs, in argument order. */
+  inputs: string[];
+  output: string | undefined;
+  mode: 'concat' | 'round-robin' | 'key';
+  key: KeySpec | undefined;
+}
+
+/** Merges the inputs into one output. Resolves to the exit status, or throws the failure. */
+export async function runMerge(options: MergeOptions): Promise<number> {
+  const files = expandInputs(options.inputs);
+  const sink = openSink(options.output);
+  let failure: unknown;
+  try {
+    if (options.mode === 'concat') await concatInputs(files, sink);
+    else await mergeLines(files, options, sink);
+  } catch (error) {
+    failure = error instanceof OpError ? error : new OpError(`cannot read: ${describeCause(error)}`, { cause: error });
+  }
+  try {
+    await sink.end();
+  } catch (error) {
+    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+  }
+  if (failure !== undefined) throw failure;
+  return EXIT.ok;
+}
+
+async function mergeLines(files: string[], options: MergeOptions, sink: Sink): Promise<void> {
+  const readers = files.map((file) => new LineReader(openSource(file)));
+  const batch = new LineBatch(sink);
+  try {
+    if (options.mode === 'key') await mergeByKey(readers, options.key as KeySpec, batch, sink);
+    else await mergeRoundRobin(readers, batch, sink);
+  } finally {
+    // On failure too: the whole lines merged before it are written.
+    await batch.flush();
+    for (const reader of readers) reader.close();
+  }
+}
