@@ -9,6 +9,7 @@ import type { Kind } from './kinds.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
+import { runLines, runRecords, type LineRun } from './run-lines.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface OperatorOptions {
@@ -157,7 +158,8 @@ class Pump {
     let ordinal = 0;
     try {
       for await (const values of readJsonValues(source.stream)) {
-        await this.runAll(values.length, (k) => this.runner.runValue(values[k], ++ordinal, this.index++, source.name));
+        await this.runValues(values, source.name, ordinal + 1);
+        ordinal += values.length;
         if (this.halted) break;
       }
     } catch (error) {
@@ -176,48 +178,28 @@ class Pump {
   }
 
   private runLines(chunk: LineChunk, source: string): Promise<void> {
-    const { lines, bad, firstLine } = chunk;
-    // A byte-order mark belongs to the file, not to the first record.
-    if (firstLine === 1 && lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
-    return this.runAll(lines.length, (k) => {
-      const text = lines[k]!;
-      const why = bad?.get(k);
-      if (why === undefined && isBlank(text)) return undefined;
-      return this.runner.run(text, firstLine + k, this.index++, source, why);
-    });
+    const run = this.lineRun(source);
+    return runLines(run, chunk.lines, chunk.bad, chunk.firstLine).finally(() => (this.index = run.nextIndex));
   }
 
-  /** Starts records 0..count-1, holding results in the window, and writes the chunk's output once. */
-  private async runAll(count: number, start: (k: number) => string | Promise<string> | undefined): Promise<void> {
-    const window = this.window;
-    let out = '';
-    for (let k = 0; k < count; k++) {
-      let result: string | Promise<string> | undefined;
-      try {
-        result = start(k);
-      } catch (error) {
-        window.addFailed(error);
-        break;
-      }
-      if (result === undefined) continue;
-      this.counters.records++;
-      if (typeof result === 'string') {
-        if (window.idle) out += result;
-        else window.addDone(result);
-        continue;
-      }
-      window.add(result);
-      if (window.full) {
-        // Blocked on slow records: write what is ready rather than sit on it.
-        out += window.take();
-        await this.write(out);
-        out = '';
-        await window.waitForRoom();
-      }
-      if (this.halted) break;
-    }
-    out += window.take();
-    await this.write(out);
+  /** Parsed values (`--input-format json`) through the same loop; their ordinal stands in for a line. */
+  private runValues(values: unknown[], source: string, firstOrdinal: number): Promise<void> {
+    const run = this.lineRun(source);
+    return runRecords(run, values.length, (k) => this.runner.runValue(values[k], firstOrdinal + k, run.nextIndex++, source)).finally(
+      () => (this.index = run.nextIndex),
+    );
+  }
+
+  private lineRun(source: string): LineRun {
+    return {
+      runner: this.runner,
+      window: this.window,
+      source,
+      nextIndex: this.index,
+      write: (out) => this.write(out),
+      halted: () => this.halted,
+      onRecord: () => this.counters.records++,
+    };
   }
 
   private async write(out: string): Promise<void> {
@@ -228,12 +210,4 @@ class Pump {
   private addSize(size: number | undefined): void {
     this.counters.totalBytes = size === undefined || this.counters.totalBytes === undefined ? undefined : this.counters.totalBytes + size;
   }
-}
-
-/** Empty and whitespace-only lines carry no record (NDJSON readers conventionally skip them). */
-function isBlank(text: string): boolean {
-  if (text.length === 0) return true;
-  const c = text.charCodeAt(0);
-  if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 0xfeff) return false;
-  return text.trim() === '';
 }
