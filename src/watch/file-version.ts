@@ -1,0 +1,19 @@
+import type { Stats } from 'node:fs';
+
+/**
+ * What makes a file's content this one and not another: a rename-on-save gives a new
+ * inode, an in-place write a new size or mtime. One run per version, never per event.
+ */
+export interface FileVersion {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export function versionOf(stats: Stats): FileVersion {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
+}
+
+export function isSameVersion(a: FileVersion | undefined, b: FileVersion | undefined): boolean {
+  return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
