@@ -3,12 +3,14 @@ import MapCommand from './map.js';
 import MergeCommand from './merge.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
+import WatchCommand from './watch.js';
 
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
   map: MapCommand,
   filter: FilterCommand,
   slice: SliceCommand,
+  watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
 };
