@@ -35,9 +35,10 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
   private debugErrors = false;
 
   async run(): Promise<void> {
-    const { argv, flags } = await this.parse(MergeCommand);
+    const { raw, flags } = await this.parse(MergeCommand);
     this.debugErrors = flags.debug;
-    const files = argv as string[];
+    // From the raw tokens: oclif's argv moves a repeated FILE next to its first occurrence.
+    const files = raw.flatMap((token) => (token.type === 'arg' ? [token.input] : []));
     const unknown = files.find((file) => /^--?[A-Za-z]/.test(file));
     if (unknown !== undefined) throw new UsageError(`Nonexistent flag: ${unknown}`);
     if (flags.key === '') throw new UsageError('--key needs a field name');
