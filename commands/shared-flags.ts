@@ -34,6 +34,12 @@ export const handlerFlags = {
     default: 1,
     helpGroup: 'EXECUTION',
   }),
+  workers: Flags.string({
+    char: 'w',
+    summary: 'Run the handler in N worker threads (auto: one per core); records travel in chunks.',
+    helpValue: 'N|auto',
+    helpGroup: 'EXECUTION',
+  }),
   unordered: Flags.boolean({
     summary: 'Write results as they complete instead of in input order.',
     helpGroup: 'EXECUTION',

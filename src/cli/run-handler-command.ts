@@ -1,6 +1,7 @@
 import { loadConfig } from '../handler/load-config.js';
 import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
+import { resolveWorkers } from '../pool/resolve-workers.js';
 import type { Kind } from '../engine/kinds.js';
 import { resolveRank } from '../shard/resolve-rank.js';
 import { reportError } from './report-error.js';
@@ -24,10 +25,13 @@ export interface HandlerCommandFlags {
   stats: boolean;
   progress?: boolean | undefined;
   debug: boolean;
+  workers?: string | undefined;
 }
 
 /** Flags → engine options → exit status. Every failure is reported here, once. */
 export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags): Promise<number> {
+  // Handler output must never reach stdout, which carries the records.
+  console.log = console.info = console.debug = console.error;
   try {
     const { rank, world } = resolveRank({}, process.env, false);
     return await runOperator({
@@ -52,6 +56,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,
+      workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
     });
   } catch (error) {
     reportError(error, command, flags.debug);

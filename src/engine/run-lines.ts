@@ -14,7 +14,9 @@ export interface LineRun {
   /** True when no more records should start (stopped, or something failed). */
   halted: () => boolean;
   /** Counted per record started, for the progress line. */
-  onRecord?: () => void;
+  onRecord?: (() => void) | undefined;
+  /** Called before each record starts (the --timeout watchdog's sign of life in workers). */
+  beforeRecord?: (() => void) | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function runRecords(run: LineRun, count: number, start: (k: number)
   let out = '';
   for (let k = 0; k < count; k++) {
     let result: string | Promise<string> | undefined;
+    run.beforeRecord?.();
     try {
       result = start(k);
     } catch (error) {

@@ -1,8 +1,8 @@
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, describeCause } from '../core/errors.js';
-import { loadHandler, type HandlerSpec } from '../handler/load-handler.js';
+import { OpError, UsageError, describeCause } from '../core/errors.js';
+import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
-import { checkInputs, openSource } from '../io/open-source.js';
+import { checkInputs, openPoolSource, openSource } from '../io/open-source.js';
 import { openSink, type Sink } from '../io/open-sink.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import type { Kind } from './kinds.js';
@@ -10,6 +10,7 @@ import { startProgress, type ProgressCounters } from './progress.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
 import { runLines, runRecords, type LineRun } from './run-lines.js';
+import { newStats, type Stats } from './stats.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface OperatorOptions {
@@ -35,10 +36,22 @@ export interface OperatorOptions {
   progress: boolean;
   rank: number;
   world: number;
+  /** Worker threads; 0 runs the handler on the main thread. */
+  workers: number;
 }
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
 const WINDOW_PER_SLOT = 16;
+
+/** What both paths (inline and worker threads) run with. */
+interface RunParts {
+  options: OperatorOptions;
+  handler: LoadedHandler;
+  sink: Sink;
+  errorSink: Sink | undefined;
+  stop: StopSignal;
+  counters: ProgressCounters;
+}
 
 /**
  * Runs one operator over its inputs: read chunks, cut lines, run records, write results in
@@ -47,11 +60,37 @@ const WINDOW_PER_SLOT = 16;
  */
 export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
+  if (options.workers > 0 && options.inputFormat === 'json') throw new UsageError('--input-format json is parsed on the main thread; it does not combine with --workers');
+  // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
   const sink = openSink(options.output, () => stop.stop('closed-output'));
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
   const stop = new StopSignal();
   const started = performance.now();
+  const counters: ProgressCounters = { records: 0, bytes: 0, totalBytes: 0 };
+  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
+  const parts: RunParts = { options, handler, sink, errorSink, stop, counters };
+  const { stats, failure: runFailure } = await (options.workers > 0 ? runWithWorkers(parts) : runInline(parts));
+  let failure = runFailure;
+  endProgress?.();
+  stop.dispose();
+  try {
+    await sink.end();
+    await errorSink?.end();
+  } catch (error) {
+    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+  }
+  if (options.stats) {
+    const ms = Math.round(performance.now() - started);
+    process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
+  }
+  if (stop.exitCode !== undefined) return stop.exitCode;
+  if (failure !== undefined) throw failure;
+  return stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
+}
+
+/** The handler on the main thread: setup, every record, teardown. */
+async function runInline({ options, handler, sink, errorSink, stop, counters }: RunParts): Promise<{ stats: Stats; failure: unknown }> {
   const shared: SharedContext = {
     command: options.command,
     rank: options.rank,
@@ -65,8 +104,6 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const deadLetter = errorSink && ((entry: DeadLetter) => void errorSink.write(JSON.stringify(entry) + '\n'));
   const runner = new RecordRunner({ ...options, handler: handler.fn, wantsContext: handler.wantsContext, shared, deadLetter });
   const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
-  const counters: ProgressCounters = { records: 0, bytes: 0, totalBytes: 0 };
-  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const pump = new Pump(runner, window, sink, errorSink, stop, counters);
   let failure: unknown;
   try {
@@ -86,21 +123,66 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       failure ??= error;
     }
   }
-  endProgress?.();
-  stop.dispose();
+  return { stats: runner.stats, failure };
+}
+
+/** The handler in worker threads (its setup and teardown run once per worker). */
+async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunParts): Promise<{ stats: Stats; failure: unknown }> {
+  const { PooledPump } = await import('../pool/run-pooled.js');
+  const stats = newStats();
+  const pump = new PooledPump({
+    setup: {
+      command: options.command,
+      kind: options.kind,
+      handler: options.handler,
+      concurrency: options.concurrency,
+      unordered: options.unordered,
+      retries: options.retries,
+      retryDelay: options.retryDelay,
+      timeout: options.timeout,
+      deadLetters: errorSink !== undefined,
+      idField: options.idField,
+      config: options.config,
+      workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
+      rank: options.rank,
+      world: options.world,
+    },
+    workers: options.workers,
+    maxErrors: options.maxErrors,
+    sink,
+    errorSink,
+    stats,
+    halted: () => stop.stopped,
+    onChunk: (bytes, records) => {
+      counters.bytes += bytes;
+      counters.records += records;
+    },
+  });
+  let failure: unknown;
   try {
-    await sink.end();
-    await errorSink?.end();
+    for (const spec of options.inputs) {
+      if (pump.halted) break;
+      const source = openPoolSource(spec);
+      counters.totalBytes = source.size === undefined || counters.totalBytes === undefined ? undefined : counters.totalBytes + source.size;
+      const release = stop.onStop(() => source.stream?.destroy());
+      try {
+        await pump.read(source);
+      } catch (error) {
+        if (!stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+      } finally {
+        release();
+        source.close();
+      }
+    }
   } catch (error) {
-    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+    failure = error;
   }
-  if (options.stats) {
-    const ms = Math.round(performance.now() - started);
-    process.stderr.write(JSON.stringify({ ...runner.stats, ms }) + '\n');
+  try {
+    await pump.finish();
+  } catch (error) {
+    failure ??= error;
   }
-  if (stop.exitCode !== undefined) return stop.exitCode;
-  if (failure !== undefined) throw failure;
-  return runner.stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
+  return { stats, failure };
 }
 
 async function callLifecycle(name: string, call: () => unknown): Promise<void> {

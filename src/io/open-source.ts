@@ -1,4 +1,4 @@
-import { createReadStream, fstatSync, statSync, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, statSync, type ReadStream } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
@@ -36,4 +36,23 @@ export function openSource(spec: string, readBytes = READ_BYTES): Source {
     return { name: 'stdin', size: stat.size, stream };
   }
   return { name: 'stdin', size: undefined, stream: process.stdin };
+}
+
+/** A source for the worker path: a descriptor for regular files (read straight into shared memory), else a stream. */
+export interface PoolSource {
+  name: string;
+  size: number | undefined;
+  fd: number | undefined;
+  stream: NodeJS.ReadableStream & { destroy(): void };
+  close(): void;
+}
+
+export function openPoolSource(spec: string): PoolSource {
+  if (spec !== '-') {
+    const fd = openSync(spec, 'r');
+    return { name: spec, size: fstatSync(fd).size, fd, stream: process.stdin, close: () => closeSync(fd) };
+  }
+  const stat = fstatSync(0);
+  if (stat.isFile()) return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
+  return { name: 'stdin', size: undefined, fd: undefined, stream: process.stdin, close: () => {} };
 }

@@ -1,0 +1,46 @@
+/** One reusable region of shared memory that input is read into and workers decode in place. */
+export interface Slot {
+  sab: SharedArrayBuffer;
+  buf: Buffer;
+}
+
+/**
+ * A fixed set of shared buffers. A chunk holds its slot until its result is written (and
+ * any retry of its records is done), so the ring size is the bound on chunks in flight and
+ * on the memory input can take: about 2 per worker (DESIGN.md section 7).
+ */
+export class ChunkRing {
+  private readonly free: Slot[] = [];
+  private readonly waiters: Array<(slot: Slot) => void> = [];
+
+  constructor(
+    count: number,
+    readonly slotBytes: number,
+  ) {
+    for (let k = 0; k < count; k++) this.free.push(newSlot(slotBytes));
+  }
+
+  acquire(): Promise<Slot> | Slot {
+    return this.free.pop() ?? new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(slot: Slot): void {
+    // A slot grown for one long line goes back to the usual size, so the memory is returned.
+    const back = slot.sab.byteLength === this.slotBytes ? slot : newSlot(this.slotBytes);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(back);
+    else this.free.push(back);
+  }
+}
+
+export function newSlot(bytes: number): Slot {
+  const sab = new SharedArrayBuffer(bytes);
+  return { sab, buf: Buffer.from(sab) };
+}
+
+/** A slot twice as large holding the first `used` bytes of `slot` (for a line longer than a slot). */
+export function growSlot(slot: Slot, used: number): Slot {
+  const bigger = newSlot(slot.sab.byteLength * 2);
+  slot.buf.copy(bigger.buf, 0, 0, used);
+  return bigger;
+}

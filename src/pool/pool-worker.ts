@@ -1,0 +1,140 @@
+import { threadId } from 'node:worker_threads';
+import Tinypool, { markMovable, workerId } from 'tinypool';
+import { OpError, RecordError, describeCause } from '../core/errors.js';
+import { RecordRunner, type DeadLetter } from '../engine/record-runner.js';
+import { ReorderWindow } from '../engine/reorder-window.js';
+import { runLines } from '../engine/run-lines.js';
+import { newStats } from '../engine/stats.js';
+import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
+import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import { decodeLines } from '../io/decode-lines.js';
+import type { ChunkResult, ChunkTask, FailureData, WorkerSetup } from './chunk-task.js';
+
+/** How often a waiting worker proves it is alive to the --timeout watchdog. */
+const BEAT_MS = 20;
+
+const setup = Tinypool.workerData as WorkerSetup;
+// Handler output must never reach stdout, which carries records; a worker's stdout is
+// forwarded asynchronously and could land inside a line.
+console.log = console.info = console.debug = console.error;
+// A handler calling process.exit() would end the thread silently; make it a crash that the
+// pool sees (an uncaught error), so the worker is replaced and the chunk retried. Node's own
+// handling of an uncaught error also calls process.exit(), which must go through.
+const exitThread = process.exit.bind(process);
+let crashing = false;
+process.on('uncaughtExceptionMonitor', () => (crashing = true));
+process.exit = ((code?: number) => {
+  if (crashing) return exitThread(code);
+  crashing = true;
+  const error = new Error(`handler called process.exit(${code ?? ''})`);
+  setImmediate(() => {
+    throw error;
+  });
+  throw error;
+}) as typeof process.exit;
+
+const shared: SharedContext = {
+  command: setup.command,
+  rank: setup.rank,
+  world: setup.world,
+  workerId,
+  config: setup.config,
+  signal: new AbortController().signal,
+  workdir: setup.workdir,
+  log: (line) => process.stderr.write(line + '\n'),
+};
+
+/** Loaded once per worker; a failure is kept and reported with every task, never thrown at import (that would leave the pool without workers). */
+const ready: Promise<LoadedHandler | FailureData> = (async () => {
+  try {
+    const handler = await loadHandler(setup.handler);
+    if (handler.setup) await handler.setup(lifecycleContext(shared));
+    return handler;
+  } catch (error) {
+    return toFailure(new OpError(`setup failed: ${describeCause(error)}`, { cause: error }));
+  }
+})();
+
+const beats = new Set<Float64Array>();
+setInterval(() => {
+  const now = Date.now();
+  for (const beat of beats) beat[0] = now;
+}, BEAT_MS).unref();
+
+export default async function runChunk(task: ChunkTask): Promise<unknown> {
+  const handler = await ready;
+  if (!('fn' in handler)) return movable(emptyResult(handler));
+  const deadLetters: DeadLetter[] = [];
+  const runner = new RecordRunner({
+    ...setup,
+    handler: handler.fn,
+    wantsContext: handler.wantsContext,
+    shared,
+    deadLetter: setup.deadLetters ? (entry) => deadLetters.push(entry) : undefined,
+    maxErrors: undefined,
+  });
+  const window = new ReorderWindow(setup.concurrency, Math.max(1024, setup.concurrency * 16), !setup.unordered);
+  const beat = task.beat ? new Float64Array(task.beat) : undefined;
+  if (beat) {
+    beat[1] = threadId;
+    beats.add(beat);
+  }
+  const parts: string[] = [];
+  const { lines, bad } = decodeLines(Buffer.from(task.sab, task.start, task.end - task.start));
+  try {
+    await runLines(
+      {
+        runner,
+        window,
+        source: task.source,
+        nextIndex: task.firstIndex,
+        write: (out) => void parts.push(out),
+        halted: () => window.failed,
+        beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined,
+      },
+      lines,
+      bad,
+      task.firstLine,
+    );
+    await window.drain();
+    parts.push(window.take());
+  } finally {
+    if (beat) beats.delete(beat);
+  }
+  const out = Buffer.from(parts.join(''), 'utf8');
+  // A Buffer this size owns its ArrayBuffer (only buffers under 4 KiB come from the shared pool).
+  const owned = out.byteOffset === 0 && out.buffer.byteLength === out.length ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
+  const result: ChunkResult = {
+    out: owned as ArrayBuffer,
+    outBytes: out.length,
+    stats: runner.stats,
+    deadLetters,
+    failure: window.failed ? toFailure(window.headFailure) : undefined,
+    setupFailure: undefined,
+  };
+  return movable(result);
+}
+
+/** Runs the handler's teardown once per worker, when the pool is destroyed. */
+export async function teardown(): Promise<void> {
+  const handler = await ready;
+  if ('fn' in handler && handler.teardown) await handler.teardown(lifecycleContext(shared));
+}
+
+function movable(result: ChunkResult): unknown {
+  const wrapped = { [Tinypool.transferableSymbol]: [result.out], [Tinypool.valueSymbol]: result };
+  markMovable(wrapped);
+  return wrapped;
+}
+
+function emptyResult(setupFailure: FailureData): ChunkResult {
+  return { out: new ArrayBuffer(0), outBytes: 0, stats: newStats(), deadLetters: [], failure: undefined, setupFailure };
+}
+
+function toFailure(error: unknown): FailureData {
+  if (error instanceof OpError) {
+    const message = error instanceof RecordError ? error.message : error.message;
+    return { name: error.name, message, exitCode: error.exitCode, place: error.place, excerpt: error.excerpt };
+  }
+  return { name: 'Error', message: describeCause(error), exitCode: 1, place: undefined, excerpt: undefined };
+}

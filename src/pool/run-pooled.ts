@@ -1,0 +1,228 @@
+import Tinypool from 'tinypool';
+import { OpError, RecordError, TimeoutError, InputError, causeParts, describeCause } from '../core/errors.js';
+import type { DeadLetter } from '../engine/record-runner.js';
+import { addStats, newStats, type Stats } from '../engine/stats.js';
+import type { Sink } from '../io/open-sink.js';
+import { MAX_LINE_BYTES } from '../io/split-lines.js';
+import { isBlankBytes } from '../shard/is-blank-line.js';
+import { ChunkRing } from './chunk-ring.js';
+import type { ChunkResult, ChunkTask, FailureData, WorkerSetup } from './chunk-task.js';
+import type { PoolSource } from '../io/open-source.js';
+import { readSharedChunks, type Numbering, type SharedChunk } from './read-shared-chunks.js';
+
+/** 256 KiB chunks: per-chunk messaging stays under 1% of the work (bench/RESULTS.md). */
+export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 256 * 1024;
+/** Slots per worker: one being processed, one waiting, so a worker never idles on the main thread. */
+const SLOTS_PER_WORKER = 2;
+/** How long teardown may take before the pool is abandoned (the process exit ends the threads). */
+const DESTROY_TIMEOUT_MS = 10_000;
+
+export interface PooledRun {
+  setup: WorkerSetup;
+  workers: number;
+  maxErrors: number | undefined;
+  sink: Sink;
+  errorSink: Sink | undefined;
+  stats: Stats;
+  halted: () => boolean;
+  onChunk: (bytes: number, records: number) => void;
+}
+
+/**
+ * The worker-thread path: the main thread reads chunks into shared memory, numbers their
+ * lines, and writes results back in input order; workers decode, parse, run the handler
+ * and serialise. A worker that dies takes no record with it: its chunk is rerun one record
+ * per task, so only the record that kills a worker again is dead-lettered.
+ */
+export class PooledPump {
+  private readonly pool: Tinypool;
+  private readonly ring: ChunkRing;
+  private readonly numbering: Numbering = { line: 1, index: 0 };
+  private writing: Promise<void> = Promise.resolve();
+  private undelivered = 0;
+  private allDelivered: (() => void) | undefined;
+  private failure: unknown = undefined;
+  private readonly beats = new Set<Float64Array>();
+  private readonly timedOut = new WeakSet<Float64Array>();
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(private readonly run: PooledRun) {
+    this.pool = new Tinypool({
+      filename: new URL('./pool-worker.js', import.meta.url).href,
+      minThreads: run.workers,
+      maxThreads: run.workers,
+      idleTimeout: 2 ** 31 - 1,
+      teardown: 'teardown',
+      workerData: run.setup,
+      // 8 MB young generation per worker: peak RSS 246 -> 216 MB over 1,000,000 records at the same CPU time (bench/RESULTS.md).
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
+    // A worker that dies between tasks has no task to fail; the pool replaces it.
+    this.pool.on('error', () => {});
+    this.ring = new ChunkRing(run.workers * SLOTS_PER_WORKER + 1, CHUNK_BYTES);
+    const timeout = run.setup.timeout;
+    if (timeout !== undefined) {
+      this.watchdog = setInterval(() => this.checkBeats(timeout), Math.max(5, Math.min(250, timeout / 4)));
+      this.watchdog.unref();
+    }
+  }
+
+  get halted(): boolean {
+    return this.run.halted() || this.failure !== undefined;
+  }
+
+  async read(source: PoolSource): Promise<void> {
+    for await (const chunk of readSharedChunks(source, this.ring, this.numbering, () => this.halted)) {
+      this.run.onChunk(chunk.bytes, chunk.records);
+      this.undelivered++;
+      const outcome = this.runChunk(chunk, source.name);
+      const deliver = (): Promise<void> =>
+        outcome
+          .then((result) => this.deliver(result, chunk))
+          // The chain must never reject, or every later chunk would go undelivered.
+          .catch((error: unknown) => void (this.failure ??= error))
+          .finally(() => this.delivered());
+      if (this.run.setup.unordered) void outcome.then(() => (this.writing = this.writing.then(deliver)));
+      else this.writing = this.writing.then(deliver);
+    }
+  }
+
+  /** Waits for every chunk, shuts the workers down (running teardown), and throws what stopped the run. */
+  async finish(): Promise<void> {
+    await this.settle();
+    clearInterval(this.watchdog);
+    let teardownFailure: unknown;
+    const destroyed = this.pool.destroy().catch((error: unknown) => (teardownFailure = error));
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, DESTROY_TIMEOUT_MS).unref());
+    await Promise.race([destroyed, timer]);
+    if (this.failure !== undefined) throw this.failure;
+    if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure });
+  }
+
+  /** Resolves once every dispatched chunk has been delivered. */
+  private settle(): Promise<void> {
+    if (this.undelivered === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.allDelivered = resolve));
+  }
+
+  private delivered(): void {
+    if (--this.undelivered === 0) this.allDelivered?.();
+  }
+
+  private async deliver(result: ChunkResult, chunk: SharedChunk): Promise<void> {
+    if (chunk.slot) this.ring.release(chunk.slot);
+    if (this.failure !== undefined) return;
+    if (result.setupFailure) {
+      this.failure = fromFailure(result.setupFailure);
+      return;
+    }
+    if (result.outBytes > 0) await this.run.sink.write(new Uint8Array(result.out, 0, result.outBytes));
+    if (result.deadLetters.length > 0 && this.run.errorSink) {
+      await this.run.errorSink.write(result.deadLetters.map((entry) => JSON.stringify(entry) + '\n').join(''));
+    }
+    addStats(this.run.stats, result.stats);
+    if (result.failure) this.failure = fromFailure(result.failure);
+    const max = this.run.maxErrors;
+    if (max !== undefined && this.run.stats.errors >= max && this.failure === undefined) {
+      this.failure = new OpError(`stopped after ${this.run.stats.errors} failed records (--max-errors ${max})`);
+    }
+  }
+
+  private async runChunk(chunk: SharedChunk, source: string): Promise<ChunkResult> {
+    if (!chunk.slot) return this.badLine(chunk.firstLine, source, new InputError(`line longer than ${MAX_LINE_BYTES} bytes`));
+    const task = { sab: chunk.slot.sab, start: 0, end: chunk.bytes, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source };
+    try {
+      return await this.runTask(task);
+    } catch {
+      return this.isolate(chunk, source);
+    }
+  }
+
+  /** Reruns each record of a chunk whose worker died in a task of its own. */
+  private async isolate(chunk: SharedChunk, source: string): Promise<ChunkResult> {
+    const merged = emptyResult();
+    const parts: Buffer[] = [];
+    const buf = chunk.slot!.buf;
+    let index = chunk.firstIndex;
+    let line = chunk.firstLine;
+    for (let start = 0; start < chunk.bytes && !merged.failure; line++) {
+      let nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= chunk.bytes) nl = chunk.bytes - 1;
+      if (!isBlankBytes(buf, start, buf[nl] === 10 ? nl : nl + 1)) {
+        const task = { sab: chunk.slot!.sab, start, end: nl + 1, firstLine: line, firstIndex: index++, source };
+        let result: ChunkResult;
+        try {
+          result = await this.runTask(task);
+        } catch (crash) {
+          const text = buf.toString('utf8', start, buf[nl] === 10 ? nl : nl + 1);
+          result = this.badLine(line, source, crash, text, this.run.setup.kind, 1);
+        }
+        if (result.setupFailure) return result;
+        parts.push(Buffer.from(result.out, 0, result.outBytes));
+        addStats(merged.stats, result.stats);
+        merged.deadLetters.push(...result.deadLetters);
+        merged.failure = result.failure;
+      }
+      start = nl + 1;
+    }
+    const out = Buffer.concat(parts);
+    return { ...merged, out: out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer, outBytes: out.length };
+  }
+
+  private async runTask(fields: Omit<ChunkTask, 'beat'>): Promise<ChunkResult> {
+    if (this.run.setup.timeout === undefined) return (await this.pool.run({ ...fields, beat: undefined })) as ChunkResult;
+    const beat = new SharedArrayBuffer(16);
+    const view = new Float64Array(beat);
+    this.beats.add(view);
+    try {
+      return (await this.pool.run({ ...fields, beat })) as ChunkResult;
+    } catch (error) {
+      throw this.timedOut.has(view) ? new TimeoutError(this.run.setup.timeout) : error;
+    } finally {
+      this.beats.delete(view);
+    }
+  }
+
+  /**
+   * A record stuck without a sign of life past --timeout (a synchronous loop): fail its
+   * worker through the pool's own error path, which replaces it, and terminate the thread.
+   * (Aborting the task instead would make the pool run `teardown` on the stuck thread first,
+   * which never happens.)
+   */
+  private checkBeats(timeout: number): void {
+    const now = Date.now();
+    for (const view of this.beats) {
+      const [last = 0, threadId] = view;
+      if (last === 0 || now - last <= timeout || this.timedOut.has(view)) continue;
+      const thread = this.pool.threads.find((worker) => worker.threadId === threadId);
+      if (!thread) continue;
+      this.timedOut.add(view);
+      thread.emit('error', new TimeoutError(timeout));
+      void thread.terminate();
+    }
+  }
+
+  /** One failed record decided on the main thread: dead-lettered, or the failure that stops the run. */
+  private badLine(line: number, source: string, cause: unknown, input = '', stage = 'read', attempts = 0): ChunkResult {
+    const result = emptyResult();
+    result.stats.in = 1;
+    const place = { source, line };
+    if (this.run.setup.deadLetters) {
+      result.stats.errors = 1;
+      const entry: DeadLetter = { ...place, id: line, input, error: causeParts(cause), attempts, stage };
+      result.deadLetters.push(entry);
+    } else {
+      const error = new RecordError(cause, { place, stage, attempts, excerpt: input });
+      result.failure = { name: error.name, message: error.message, exitCode: 1, place, excerpt: input };
+    }
+    return result;
+  }
+}
+
+function emptyResult(): ChunkResult {
+  return { out: new ArrayBuffer(0), outBytes: 0, stats: newStats(), deadLetters: [], failure: undefined, setupFailure: undefined };
+}
+
+function fromFailure(data: FailureData): OpError {
+  return new OpError(data.message, { exitCode: data.exitCode, place: data.place, excerpt: data.excerpt });
+}
