@@ -24,10 +24,10 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
   };
   static override flags = {
     ...ioFlags,
-    'round-robin': Flags.boolean({ summary: 'One record from each input in turn, skipping inputs that are done.', exclusive: ['key'], helpGroup: 'MERGE' }),
+    'round-robin': Flags.boolean({ summary: 'One record from each input in turn, skipping inputs that are done.', helpGroup: 'MERGE' }),
     key: Flags.string({ summary: 'k-way merge of inputs each sorted by FIELD (stable, streaming).', helpValue: 'FIELD', helpGroup: 'MERGE' }),
-    numeric: Flags.boolean({ summary: 'With --key: compare keys as numbers.', dependsOn: ['key'], helpGroup: 'MERGE' }),
-    reverse: Flags.boolean({ summary: 'With --key: inputs are sorted in descending order.', dependsOn: ['key'], helpGroup: 'MERGE' }),
+    numeric: Flags.boolean({ summary: 'With --key: compare keys as numbers.', helpGroup: 'MERGE' }),
+    reverse: Flags.boolean({ summary: 'With --key: inputs are sorted in descending order.', helpGroup: 'MERGE' }),
     debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
   };
   // Any number of FILES.
@@ -42,6 +42,8 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
     const unknown = files.find((file) => /^--?[A-Za-z]/.test(file));
     if (unknown !== undefined) throw new UsageError(`Nonexistent flag: ${unknown}`);
     if (flags.key === '') throw new UsageError('--key needs a field name');
+    if (flags.key !== undefined && flags['round-robin']) throw new UsageError('--round-robin and --key are two different merges: pick one');
+    if (flags.key === undefined && (flags.numeric || flags.reverse)) throw new UsageError(`--${flags.numeric ? 'numeric' : 'reverse'} orders the keys of --key FIELD, which is missing`);
     const inputs = [...(flags.in ?? []), ...files];
     const { runMerge } = await import('../src/merge/run-merge.js');
     process.exitCode = await runMerge({
