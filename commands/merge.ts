@@ -49,6 +49,7 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
     process.exitCode = await runMerge({
       inputs: inputs.length ? inputs : ['-'],
       output: flags.out,
+      env: process.env,
       mode: flags.key !== undefined ? 'key' : flags['round-robin'] ? 'round-robin' : 'concat',
       key: flags.key === undefined ? undefined : { field: flags.key, numeric: flags.numeric, reverse: flags.reverse },
     });

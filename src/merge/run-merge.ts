@@ -1,5 +1,6 @@
 import { OpError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
+import { fillRankTemplate } from '../io/fill-template.js';
 import { openSource } from '../io/open-source.js';
 import { openSink, type Sink } from '../io/open-sink.js';
 import { concatInputs } from './concat.js';
@@ -8,12 +9,15 @@ import { mergeByKey } from './key-merge.js';
 import { LineBatch } from './line-batch.js';
 import { LineReader } from './line-reader.js';
 import type { KeySpec } from './merge-key.js';
+import { resolveRank } from '../shard/resolve-rank.js';
 import { mergeRoundRobin } from './round-robin.js';
 
 export interface MergeOptions {
   /** Paths, `-`, and globs, in argument order. */
   inputs: string[];
+  /** `--out`; `{rank}` and `{world}` are filled from the environment (rank 0 of 1 without one). */
   output: string | undefined;
+  env: NodeJS.ProcessEnv;
   mode: 'concat' | 'round-robin' | 'key';
   key: KeySpec | undefined;
 }
@@ -21,7 +25,9 @@ export interface MergeOptions {
 /** Merges the inputs into one output. Resolves to the exit status, or throws the failure. */
 export async function runMerge(options: MergeOptions): Promise<number> {
   const files = expandInputs(options.inputs);
-  const sink = openSink(options.output);
+  // Resolved only when used: a half-set launcher environment must not fail a plain merge.
+  const output = options.output?.includes('{') ? fillRankTemplate(options.output, resolveRank({}, options.env, false)) : options.output;
+  const sink = openSink(output);
   let failure: unknown;
   try {
     if (options.mode === 'concat') await concatInputs(files, sink);
