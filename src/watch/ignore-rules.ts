@@ -56,7 +56,9 @@ export class PathFilter {
     if (rel === '') return false;
     if (this.own.has(resolve(path))) return true;
     if (rel.split('/').some(isEditorArtifact)) return true;
-    if (this.rules.ignore.some((re) => re.test(rel))) return true;
+    // A directory is also tried as `rel/`, so `--ignore '^done/'` keeps op out of done/ itself.
+    const asDirectory = stats?.isFile() === true ? rel : `${rel}/`;
+    if (this.rules.ignore.some((re) => re.test(rel) || re.test(asDirectory))) return true;
     return stats?.isFile() === true && !this.rules.match.some((re) => re.test(rel));
   }
 

@@ -1,0 +1,97 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lines } from '../helpers/run-op.js';
+import { makeScratch, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
+
+/** Starts a slow run of file.ndjson, changes the file during it, and returns what ran. */
+async function changeDuringRun(onBusy: string, expectedStarts: number, expectedEnds: number): Promise<{ starts: string[]; ends: number; stderr: string }> {
+  const dir = makeScratch(`busy-${onBusy}`);
+  const inbox = join(dir, 'in');
+  mkdirSync(inbox);
+  const log = join(dir, 'runs.log');
+  const file = join(inbox, 'file.ndjson');
+  const watch = new WatchProcess([inbox, '--on-busy', onBusy, '--', ...RECORD_RUN], { env: { RUN_LOG: log, RUN_SLEEP_MS: '1000' } });
+  try {
+    await watch.ready();
+    writeFileSync(file, '{"v":1}\n');
+    await waitUntil(() => readLines(log).length === 1, 'the first run to start');
+    writeFileSync(file, '{"v":2}\n');
+    writeFileSync(file, '{"v":3}\n');
+    await waitUntil(() => readLines(log).filter((line) => line.phase === 'start').length === expectedStarts, `${expectedStarts} runs`);
+    await waitUntil(() => readLines(log).filter((line) => line.phase === 'end').length === expectedEnds, `${expectedEnds} runs to end`);
+    // A rerun would start right after the run it waited for.
+    await sleep(1_000);
+    const all = readLines(log);
+    return { starts: all.filter((line) => line.phase === 'start').map((line) => line.content ?? ''), ends: all.filter((line) => line.phase === 'end').length, stderr: watch.stderr };
+  } finally {
+    await watch.stop();
+    removeScratch(dir);
+  }
+}
+
+test('--on-busy queue (default): changes during a run give one rerun after it, on the latest version', async () => {
+  const { starts, ends } = await changeDuringRun('queue', 2, 2);
+  assert.equal(starts, ['{"v":1}\n', '{"v":3}\n']);
+  assert.is(ends, 2);
+});
+
+test('--on-busy restart: the run is stopped and started again on the latest version', async () => {
+  const { starts, ends, stderr } = await changeDuringRun('restart', 2, 1);
+  assert.equal(starts, ['{"v":1}\n', '{"v":3}\n']);
+  assert.is(ends, 1, 'the first run never ended on its own');
+  assert.match(stderr, /file\.ndjson: stopped, the file changed: starting again/);
+});
+
+test('--on-busy skip: changes during a run are dropped', async () => {
+  const { starts, ends } = await changeDuringRun('skip', 1, 1);
+  assert.equal(starts, ['{"v":1}\n']);
+  assert.is(ends, 1);
+});
+
+test('a failed run is reported (status, duration, stderr tail), logged, recorded in the state and retried with --retries', async () => {
+  const dir = makeScratch('retries');
+  const inbox = join(dir, 'in');
+  mkdirSync(inbox);
+  const counter = join(dir, 'attempts');
+  const state = join(dir, 'state.json');
+  const runLog = join(dir, 'runs.ndjson');
+  // Fails twice, then succeeds.
+  const script = 'n=$(($(cat "$1" 2>/dev/null || echo 0) + 1)); echo $n > "$1"; echo "attempt $n: no luck" >&2; [ $n -ge 3 ]';
+  const watch = new WatchProcess([inbox, '--retries', '2', '--retry-delay', '50', '--state', state, '--log', runLog, '--', 'sh', '-c', script, '_', counter]);
+  try {
+    await watch.ready();
+    writeFileSync(join(inbox, 'job.ndjson'), '{}\n');
+    await waitUntil(() => lines(safeRead(runLog)).length === 3, 'three attempts');
+    const logged = lines(safeRead(runLog)) as Array<{ status: string; exitCode: number; attempt: number; stderr: string; ms: number; path: string }>;
+    assert.equal(
+      logged.map(({ status, exitCode, attempt, stderr }) => [status, exitCode, attempt, stderr]),
+      [
+        ['failed', 1, 1, 'attempt 1: no luck'],
+        ['failed', 1, 2, 'attempt 2: no luck'],
+        ['ok', 0, 3, 'attempt 3: no luck'],
+      ],
+    );
+    assert.ok(logged.every(({ ms, path }) => ms >= 0 && path === join(inbox, 'job.ndjson')));
+    assert.match(watch.stderr, /job\.ndjson: exit 1 in \d+ ms \(attempt 1 of 3\)\n  attempt 1: no luck\n/);
+    assert.match(watch.stderr, /job\.ndjson: exit 0 in \d+ ms\n  attempt 3: no luck\n/);
+    await waitUntil(() => safeRead(state).includes('"outcome": "ok"'), 'the state to say ok');
+    const entry = Object.values((JSON.parse(safeRead(state)) as { files: Record<string, { outcome: string; attempts: number }> }).files)[0];
+    assert.equal([entry?.outcome, entry?.attempts], ['ok', 3]);
+  } finally {
+    await watch.stop();
+  }
+  removeScratch(dir);
+});
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+test.run();
