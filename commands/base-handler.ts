@@ -5,14 +5,14 @@ import { handlerFlags } from './shared-flags.js';
 type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
 
 /**
- * What `op map`, `op filter` and `op slice` share: parse flags, build one options object,
+ * What every handler command (`op map`, `op filter`, `op slice`, `op batch`) shares: parse flags, build one options object,
  * hand it to the engine, and turn its outcome into an exit status. The engine and the
  * handler machinery load only here, inside run(), to keep start-up light.
  */
 export abstract class HandlerCommand extends Command {
   static override strict = true;
-  protected abstract readonly kind: 'map' | 'filter' | 'slice';
-  /** op slice flattens without one; the others need it. */
+  protected abstract readonly kind: 'map' | 'filter' | 'slice' | 'batch';
+  /** op slice flattens and op batch groups without one; the others need it. */
   protected readonly handlerOptional: boolean = false;
   private debugErrors = false;
 

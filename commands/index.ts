@@ -1,3 +1,4 @@
+import BatchCommand from './batch.js';
 import FilterCommand from './filter.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
@@ -10,6 +11,7 @@ export const COMMANDS = {
   map: MapCommand,
   filter: FilterCommand,
   slice: SliceCommand,
+  batch: BatchCommand,
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,

@@ -1,4 +1,7 @@
+import { UsageError } from '../core/errors.js';
+import type { BatchLimits } from '../engine/batcher.js';
 import { loadConfig } from '../handler/load-config.js';
+import { fillRankTemplate } from '../io/fill-template.js';
 import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
 import { resolveWorkers } from '../pool/resolve-workers.js';
@@ -26,6 +29,10 @@ export interface HandlerCommandFlags {
   progress?: boolean | undefined;
   debug: boolean;
   workers?: string | undefined;
+  /** op batch only. */
+  size?: number | undefined;
+  bytes?: string | undefined;
+  wait?: number | undefined;
 }
 
 /** Flags → engine options → exit status. Every failure is reported here, once. */
@@ -37,9 +44,9 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
     return await runOperator({
       command,
       kind,
-      handler: handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(handlerText),
+      handler: handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
       inputs: flags.in?.length ? flags.in : ['-'],
-      output: flags.out,
+      output: fillRankTemplate(flags.out, { rank, world }),
       inputFormat: flags['input-format'],
       concurrency: flags.concurrency,
       unordered: flags.unordered,
@@ -57,9 +64,28 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       rank,
       world,
       workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
+      batch: kind === 'batch' ? batchLimits(flags) : undefined,
     });
   } catch (error) {
     reportError(error, command, flags.debug);
     return process.exitCode as number;
   }
+}
+
+/** op batch: at least one of --size, --bytes, --wait decides when a batch is full. */
+function batchLimits(flags: HandlerCommandFlags): BatchLimits {
+  if (flags.size === undefined && flags.bytes === undefined && flags.wait === undefined) {
+    throw new UsageError('op batch needs --size N, --bytes B or --wait MS');
+  }
+  return { size: flags.size ?? Infinity, bytes: flags.bytes === undefined ? undefined : parseBytes(flags.bytes), wait: flags.wait };
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `--bytes 65536`, `64K`, `64KiB`, `1M`: binary units, as dd and split read them. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim());
+  const value = match ? Number(match[1]) * (UNITS[match[2]!.toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--bytes takes a size such as 65536, 64K or 1M, got ${JSON.stringify(text)}`);
+  return value;
 }

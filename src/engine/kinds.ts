@@ -2,7 +2,7 @@ import type { Stats } from './stats.js';
 import { stringifyDeep } from './stringify-deep.js';
 
 /** How a command turns one handler result into output lines. */
-export type Kind = 'map' | 'filter' | 'slice';
+export type Kind = 'map' | 'filter' | 'slice' | 'batch';
 
 /** Thrown when a result cannot become output; never retried. */
 export class OutputError extends Error {
@@ -34,7 +34,10 @@ export function emitResult(kind: Kind, result: unknown, record: unknown, text: s
       stats.out++;
       return (text ?? serialise(record)) + '\n';
     case 'slice':
-      return emitMany(result, stats);
+      return emitMany(result, stats, 1);
+    case 'batch':
+      // The records of a batch that yields nothing are all dropped.
+      return emitMany(result, stats, (record as unknown[]).length);
   }
 }
 
@@ -61,15 +64,15 @@ function serialiseDeep(value: unknown): string {
   throw new OutputError(`a ${typeof value} is not a JSON value`);
 }
 
-function emitMany(result: unknown, stats: Stats): string | Promise<string> {
-  if (result === undefined || result === null) return countMany('', 0, stats);
-  if (Array.isArray(result)) return joinValues(result, stats);
-  if (typeof result === 'object' && Symbol.iterator in result) return joinValues(result as Iterable<unknown>, stats);
-  if (typeof result === 'object' && Symbol.asyncIterator in result) return joinAsync(result as AsyncIterable<unknown>, stats);
-  throw new OutputError(`slice handler returned a ${typeof result}, not an array or iterable`);
+function emitMany(result: unknown, stats: Stats, weight: number): string | Promise<string> {
+  if (result === undefined || result === null) return countMany('', 0, stats, weight);
+  if (Array.isArray(result)) return joinValues(result, stats, weight);
+  if (typeof result === 'object' && Symbol.iterator in result) return joinValues(result as Iterable<unknown>, stats, weight);
+  if (typeof result === 'object' && Symbol.asyncIterator in result) return joinAsync(result as AsyncIterable<unknown>, stats, weight);
+  throw new OutputError(`handler returned a ${typeof result}, not an array or iterable`);
 }
 
-function joinValues(values: Iterable<unknown>, stats: Stats): string {
+function joinValues(values: Iterable<unknown>, stats: Stats, weight: number): string {
   let out = '';
   let n = 0;
   for (const value of values) {
@@ -77,10 +80,10 @@ function joinValues(values: Iterable<unknown>, stats: Stats): string {
     out += serialise(value) + '\n';
     n++;
   }
-  return countMany(out, n, stats);
+  return countMany(out, n, stats, weight);
 }
 
-async function joinAsync(values: AsyncIterable<unknown>, stats: Stats): Promise<string> {
+async function joinAsync(values: AsyncIterable<unknown>, stats: Stats, weight: number): Promise<string> {
   let out = '';
   let n = 0;
   for await (const value of values) {
@@ -88,11 +91,11 @@ async function joinAsync(values: AsyncIterable<unknown>, stats: Stats): Promise<
     out += serialise(value) + '\n';
     n++;
   }
-  return countMany(out, n, stats);
+  return countMany(out, n, stats, weight);
 }
 
-function countMany(out: string, n: number, stats: Stats): string {
-  if (n === 0) stats.dropped++;
+function countMany(out: string, n: number, stats: Stats, weight: number): string {
+  if (n === 0) stats.dropped += weight;
   stats.out += n;
   return out;
 }

@@ -1,4 +1,4 @@
-import { InputError, OpError, RecordError, TimeoutError, causeParts } from '../core/errors.js';
+import { InputError, OpError, RecordError, TimeoutError, causeParts, describeCause } from '../core/errors.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
@@ -32,6 +32,15 @@ export interface RunnerOptions {
   maxErrors: number | undefined;
 }
 
+/** One record of a batch: parsed, and where it came from (a failed batch dead-letters each). */
+export interface BatchMember {
+  record: unknown;
+  text: string;
+  line: number;
+  index: number;
+  source: string;
+}
+
 /** Failures before the handler ran are not retried: the same bytes fail the same way. */
 type Stage = 'read' | 'decode' | 'parse' | 'serialize' | Kind;
 
@@ -43,6 +52,8 @@ interface Job {
   line: number;
   source: string;
   attempt: number;
+  /** Set when the job is a batch: its failure is each member's. */
+  members?: BatchMember[] | undefined;
 }
 
 /**
@@ -79,17 +90,55 @@ export class RecordRunner {
     return this.call(record, undefined, index, line, source, 1);
   }
 
-  private call(record: unknown, text: string | undefined, index: number, line: number, source: string, attempt: number): string | Promise<string> {
+  /** Parses one line into a batch member; undefined when it was dead-lettered (thrown without --errors). */
+  parseMember(text: string, line: number, index: number, source: string, bad: string | undefined): BatchMember | undefined {
+    this.stats.in++;
+    if (bad !== undefined) {
+      this.fail(new InputError(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
+      return undefined;
+    }
+    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    try {
+      return { record: JSON.parse(clean), text: clean, line, index, source };
+    } catch (error) {
+      this.fail(error, 'parse', { record: clean, text: clean, index, line, source, attempt: 0 });
+      return undefined;
+    }
+  }
+
+  /** The handler gets the batch's records; retries, timeout and failure cover the batch as a whole. */
+  runBatch(members: BatchMember[]): string | Promise<string> {
+    const first = members[0]!;
+    return this.call(
+      members.map((member) => member.record),
+      undefined,
+      first.index,
+      first.line,
+      first.source,
+      1,
+      members,
+    );
+  }
+
+  private call(
+    record: unknown,
+    text: string | undefined,
+    index: number,
+    line: number,
+    source: string,
+    attempt: number,
+    members?: BatchMember[],
+  ): string | Promise<string> {
     const ctx = this.needsContext ? new RecordContext(this.options.shared, index, line, source, attempt, this.idOf(record, line)) : undefined;
     let out: string | Promise<string>;
     try {
       const result = ctx ? this.invoke(record, ctx) : this.options.handler(record, undefined as never);
       out = isThenable(result) ? Promise.resolve(result).then((value) => this.emit(value, record, text, ctx)) : this.emit(result, record, text, ctx);
     } catch (error) {
-      return this.recover(error, { record, text, index, line, source, attempt });
+      return this.recover(error, { record, text, index, line, source, attempt, members });
     }
     if (typeof out === 'string') return out;
-    return out.then(undefined, (error: unknown) => this.recover(error, { record, text, index, line, source, attempt }));
+    return out.then(undefined, (error: unknown) => this.recover(error, { record, text, index, line, source, attempt, members }));
   }
 
   private invoke(record: unknown, ctx: RecordContext): unknown {
@@ -129,19 +178,27 @@ export class RecordRunner {
   private async retry(job: Job): Promise<string> {
     await waitBeforeRetry(this.options.retryDelay, job.attempt, this.options.shared.signal);
     this.stats.retries++;
-    return this.call(job.record, job.text, job.index, job.line, job.source, job.attempt + 1);
+    return this.call(job.record, job.text, job.index, job.line, job.source, job.attempt + 1, job.members);
   }
 
   private fail(cause: unknown, stage: Stage, job: Job): string {
     const place = { source: job.source, line: job.line };
     const deadLetter = this.options.deadLetter;
-    if (!deadLetter) throw new RecordError(cause, { place, stage, attempts: job.attempt, excerpt: job.text ?? safeJson(job.record) });
-    this.stats.errors++;
-    const id = stage === 'read' || stage === 'decode' || stage === 'parse' ? job.line : this.idOf(job.record, job.line);
-    deadLetter({ ...place, id, input: job.record, error: causeParts(cause), attempts: job.attempt, stage });
+    if (!deadLetter) {
+      const batch = job.members && job.members.length > 1 ? `batch of ${job.members.length} records: ` : '';
+      const excerpt = job.members?.[0]?.text ?? job.text ?? safeJson(job.record);
+      throw new RecordError(batch ? new Error(batch + describeCause(cause)) : cause, { place, stage, attempts: job.attempt, excerpt });
+    }
+    const error = causeParts(cause);
+    const parsed = stage !== 'read' && stage !== 'decode' && stage !== 'parse';
+    for (const member of job.members ?? [{ record: job.record, line: job.line, source: job.source }]) {
+      this.stats.errors++;
+      const id = parsed ? this.idOf(member.record, member.line) : member.line;
+      deadLetter({ source: member.source, line: member.line, id, input: member.record, error, attempts: job.attempt, stage });
+    }
     const max = this.options.maxErrors;
     if (max !== undefined && this.stats.errors >= max) {
-      throw new OpError(`stopped after ${max} failed record${max === 1 ? '' : 's'} (--max-errors ${max})`, { place });
+      throw new OpError(`stopped after ${this.stats.errors} failed records (--max-errors ${max})`, { place });
     }
     return '';
   }

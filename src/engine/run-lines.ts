@@ -22,16 +22,25 @@ export interface LineRun {
 /**
  * Runs whole lines through the runner: the loop the inline path and every worker share.
  */
-export function runLines(run: LineRun, lines: string[], bad: Map<number, string> | undefined, firstLine: number): Promise<void> {
+export function runLines(
+  run: LineRun,
+  lines: string[],
+  bad: Map<number, string> | undefined,
+  firstLine: number,
+  start: LineStart = (text, line, index, why) => run.runner.run(text, line, index, run.source, why),
+): Promise<void> {
   // A byte-order mark belongs to the file, not to the first record.
   if (firstLine === 1 && lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
   return runRecords(run, lines.length, (k) => {
     const text = lines[k]!;
     const why = bad?.get(k);
     if (why === undefined && isBlankText(text)) return undefined;
-    return run.runner.run(text, firstLine + k, run.nextIndex++, run.source, why);
+    return start(text, firstLine + k, run.nextIndex++, why);
   });
 }
+
+/** What one non-blank line starts: a record (the default), or a place in a batch. */
+export type LineStart = (text: string, line: number, index: number, bad: string | undefined) => string | Promise<string> | undefined;
 
 /**
  * Starts records 0..count-1 (`start` returns undefined for a line that is no record).

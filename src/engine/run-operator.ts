@@ -5,6 +5,7 @@ import { lifecycleContext, type SharedContext } from '../handler/record-context.
 import { checkInputs, openPoolSource, openSource } from '../io/open-source.js';
 import { openSink, type Sink } from '../io/open-sink.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import { Batcher, type BatchLimits } from './batcher.js';
 import type { Kind } from './kinds.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
@@ -38,6 +39,8 @@ export interface OperatorOptions {
   world: number;
   /** Worker threads; 0 runs the handler on the main thread. */
   workers: number;
+  /** `op batch`: how records are grouped before the handler sees them. */
+  batch?: BatchLimits | undefined;
 }
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
@@ -104,7 +107,8 @@ async function runInline({ options, handler, sink, errorSink, stop, counters }: 
   const deadLetter = errorSink && ((entry: DeadLetter) => void errorSink.write(JSON.stringify(entry) + '\n'));
   const runner = new RecordRunner({ ...options, handler: handler.fn, wantsContext: handler.wantsContext, shared, deadLetter });
   const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
-  const pump = new Pump(runner, window, sink, errorSink, stop, counters);
+  const batcher = options.batch && new Batcher(runner, options.batch, options.handler.type !== 'builtin');
+  const pump = new Pump(runner, window, sink, errorSink, stop, counters, batcher);
   let failure: unknown;
   try {
     if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
@@ -146,6 +150,7 @@ async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunP
       workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
       rank: options.rank,
       world: options.world,
+      batch: options.batch,
     },
     workers: options.workers,
     maxErrors: options.maxErrors,
@@ -204,6 +209,7 @@ class Pump {
     private readonly errorSink: Sink | undefined,
     private readonly stop: StopSignal,
     private readonly counters: ProgressCounters,
+    private readonly batcher: Batcher | undefined,
   ) {}
 
   /** No more input is to be taken: stopped, or a record failed. */
@@ -216,10 +222,13 @@ class Pump {
     this.addSize(source.size);
     const release = this.stop.onStop(() => source.stream.destroy());
     const splitter = new LineSplitter();
+    const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
-      for await (const buf of source.stream as AsyncIterable<Buffer>) {
-        this.counters.bytes += buf.length;
-        const chunk = splitter.push(buf);
+      for (;;) {
+        const next = await this.nextRead(reads, source.name);
+        if (next.done) break;
+        this.counters.bytes += next.value.length;
+        const chunk = splitter.push(next.value);
         if (chunk) await this.runLines(chunk, source.name);
         if (this.halted) break;
       }
@@ -229,7 +238,31 @@ class Pump {
       if (!this.stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
     } finally {
       release();
+      await reads.return?.();
     }
+  }
+
+  /**
+   * The next read; with `op batch --wait`, a batch whose time is up is flushed while the
+   * read is still pending, so a slow or live input keeps flowing.
+   */
+  private async nextRead(reads: AsyncIterator<Buffer>, source: string): Promise<IteratorResult<Buffer>> {
+    const next = reads.next();
+    for (;;) {
+      const deadline = this.batcher?.deadline;
+      if (deadline === undefined) return next;
+      let timer: NodeJS.Timeout | undefined;
+      const due = new Promise<'due'>((resolve) => (timer = setTimeout(() => resolve('due'), Math.max(0, deadline - performance.now()))));
+      const first = await Promise.race([next, due]);
+      clearTimeout(timer);
+      if (first !== 'due') return first;
+      await this.flushBatch(source);
+    }
+  }
+
+  private flushBatch(source: string): Promise<void> {
+    const run = this.lineRun(source);
+    return runRecords(run, 1, () => this.batcher?.flush()).finally(() => (this.index = run.nextIndex));
   }
 
   async readValues(spec: string): Promise<void> {
@@ -252,8 +285,9 @@ class Pump {
     }
   }
 
-  /** Waits for records in flight, writes what they produced, and surfaces the failure if any. */
+  /** Flushes the last batch, waits for records in flight, writes what they produced, and surfaces the failure if any. */
   async finish(): Promise<void> {
+    if (this.batcher && !this.halted) await this.flushBatch('');
     await this.window.drain();
     await this.sink.write(this.window.take());
     if (this.window.failed) throw this.window.headFailure;
@@ -261,7 +295,9 @@ class Pump {
 
   private runLines(chunk: LineChunk, source: string): Promise<void> {
     const run = this.lineRun(source);
-    return runLines(run, chunk.lines, chunk.bad, chunk.firstLine).finally(() => (this.index = run.nextIndex));
+    const batcher = this.batcher;
+    const start = batcher && ((text: string, line: number, index: number, bad: string | undefined) => batcher.add(text, line, index, source, bad));
+    return runLines(run, chunk.lines, chunk.bad, chunk.firstLine, start).finally(() => (this.index = run.nextIndex));
   }
 
   /** Parsed values (`--input-format json`) through the same loop; their ordinal stands in for a line. */

@@ -9,7 +9,7 @@ export type HandlerSpec =
   | { type: 'expression'; text: string }
   | { type: 'function'; text: string }
   | { type: 'module'; path: string }
-  | { type: 'builtin'; name: 'flatten' };
+  | { type: 'builtin'; name: 'flatten' | 'group' };
 
 export type HandlerFn = (record: unknown, ctx: Context) => unknown;
 
@@ -47,7 +47,7 @@ export function classifyHandler(text: string, cwd = process.cwd()): HandlerSpec 
 export async function loadHandler(spec: HandlerSpec): Promise<LoadedHandler> {
   switch (spec.type) {
     case 'builtin':
-      return { fn: flatten, wantsContext: false, setup: undefined, teardown: undefined };
+      return { fn: spec.name === 'flatten' ? flatten : group, wantsContext: false, setup: undefined, teardown: undefined };
     case 'expression': {
       // Conservative: `r.i` also counts as naming `i`, which only costs the context.
       const wantsContext = /\b(?:ctx|i)\b/.test(spec.text);
@@ -62,6 +62,10 @@ export async function loadHandler(spec: HandlerSpec): Promise<LoadedHandler> {
     case 'module':
       return importModule(spec.path);
   }
+}
+
+function group(records: unknown): unknown {
+  return records;
 }
 
 function flatten(record: unknown): unknown {

@@ -44,3 +44,11 @@ export function growSlot(slot: Slot, used: number): Slot {
   slot.buf.copy(bigger.buf, 0, 0, used);
   return bigger;
 }
+
+/** `slot`, or a larger empty one when it holds fewer than `bytes` (the small one goes back to the heap). */
+export function fitSlot(slot: Slot, bytes: number): Slot {
+  let size = slot.sab.byteLength;
+  if (size >= bytes) return slot;
+  while (size < bytes) size *= 2;
+  return newSlot(size);
+}

@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../engine/record-runner.js';
+import type { BatchLimits } from '../engine/batcher.js';
 import type { Kind } from '../engine/kinds.js';
 import type { Stats } from '../engine/stats.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
@@ -19,6 +20,8 @@ export interface WorkerSetup {
   workdir: { root: string; keep: boolean } | undefined;
   rank: number;
   world: number;
+  /** op batch: how records are grouped (the main thread cuts the batches). */
+  batch: BatchLimits | undefined;
 }
 
 /** One chunk of whole lines, in shared memory the main thread read it into. */
@@ -29,6 +32,8 @@ export interface ChunkTask {
   firstLine: number;
   firstIndex: number;
   source: string;
+  /** op batch: the records of each batch in this chunk, in order. */
+  batches: number[] | undefined;
   /** With --timeout: [last sign of life in ms since epoch, the worker's threadId], for the main thread's watchdog. */
   beat: SharedArrayBuffer | undefined;
 }

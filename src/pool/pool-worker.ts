@@ -3,7 +3,8 @@ import Tinypool, { markMovable, workerId } from 'tinypool';
 import { OpError, RecordError, describeCause } from '../core/errors.js';
 import { RecordRunner, type DeadLetter } from '../engine/record-runner.js';
 import { ReorderWindow } from '../engine/reorder-window.js';
-import { runLines } from '../engine/run-lines.js';
+import { Batcher } from '../engine/batcher.js';
+import { runLines, runRecords, type LineRun } from '../engine/run-lines.js';
 import { newStats } from '../engine/stats.js';
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
@@ -81,21 +82,20 @@ export default async function runChunk(task: ChunkTask): Promise<unknown> {
   }
   const parts: string[] = [];
   const { lines, bad } = decodeLines(Buffer.from(task.sab, task.start, task.end - task.start));
+  const run: LineRun = {
+    runner,
+    window,
+    source: task.source,
+    nextIndex: task.firstIndex,
+    write: (out) => void parts.push(out),
+    halted: () => window.failed,
+    beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined,
+  };
+  // op batch: the main thread decided the batches, so they come out as they would inline.
+  const batcher = setup.batch && task.batches && new Batcher(runner, setup.batch, setup.handler.type !== 'builtin', [...task.batches]);
   try {
-    await runLines(
-      {
-        runner,
-        window,
-        source: task.source,
-        nextIndex: task.firstIndex,
-        write: (out) => void parts.push(out),
-        halted: () => window.failed,
-        beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined,
-      },
-      lines,
-      bad,
-      task.firstLine,
-    );
+    await runLines(run, lines, bad, task.firstLine, batcher && ((text, line, index, why) => batcher.add(text, line, index, task.source, why)));
+    if (batcher && !window.failed) await runRecords(run, 1, () => batcher.flush());
     await window.drain();
     parts.push(window.take());
   } finally {

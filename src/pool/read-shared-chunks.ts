@@ -1,9 +1,10 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
+import type { BatchLimits } from '../engine/batcher.js';
 import type { PoolSource } from '../io/open-source.js';
 import { MAX_LINE_BYTES } from '../io/split-lines.js';
-import { isBlankBytes } from '../shard/is-blank-line.js';
-import { growSlot, type ChunkRing, type Slot } from './chunk-ring.js';
+import { fitSlot, growSlot, type ChunkRing, type Slot } from './chunk-ring.js';
+import { ChunkScanner } from './chunk-scanner.js';
 
 const readFd = promisify(read);
 
@@ -17,6 +18,8 @@ export interface SharedChunk {
   firstIndex: number;
   /** Records (non-blank lines) in the chunk. */
   records: number;
+  /** op batch: the records of each batch, in order (the chunk holds whole batches). */
+  batches: number[] | undefined;
   /** A line past MAX_LINE_BYTES, skipped unread: one bad record at `firstLine`. */
   overlong?: boolean;
 }
@@ -28,15 +31,38 @@ export interface Numbering {
 }
 
 /**
- * Reads a source straight into ring slots and yields one chunk per read, cut after its
- * last newline; the partial line that follows is copied to the start of the next slot.
- * Regular files are read with fs.read into the shared buffer (no copy at all); pipes come
- * through their stream, one memcpy per read.
+ * Reads a source straight into ring slots and yields chunks of whole lines (whole batches
+ * for op batch); the rest is copied to the start of the next slot. Regular files are read
+ * with fs.read into the shared buffer (no copy at all); pipes come through their stream,
+ * one memcpy per read. With `--wait`, an open batch whose time is up goes out as it is.
  */
-export async function* readSharedChunks(source: PoolSource, ring: ChunkRing, numbering: Numbering, halted: () => boolean): AsyncGenerator<SharedChunk> {
+export async function* readSharedChunks(
+  source: PoolSource,
+  ring: ChunkRing,
+  numbering: Numbering,
+  halted: () => boolean,
+  batch: BatchLimits | undefined,
+): AsyncGenerator<SharedChunk> {
   const fill = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
+  const scanner = new ChunkScanner(batch);
   let slot = await ring.acquire();
   let used = 0;
+  let openedAt: number | undefined;
+  /** Hands out what the scanner allows and moves the rest into a fresh slot. */
+  async function* emit(): AsyncGenerator<SharedChunk> {
+    const taken = scanner.take();
+    if (!taken) return;
+    // What stays (a partial line, or for op batch the open batch) may be more than a fresh slot holds.
+    const next = fitSlot(await ring.acquire(), used - taken.bytes + 1);
+    slot.buf.copy(next.buf, 0, taken.bytes, used);
+    const chunk: SharedChunk = { slot, bytes: taken.bytes, firstLine: numbering.line, firstIndex: numbering.index, records: taken.records, batches: taken.batches };
+    numbering.line += taken.lines;
+    numbering.index += taken.records;
+    used -= taken.bytes;
+    slot = next;
+    openedAt = used > 0 ? openedAt : undefined;
+    yield chunk;
+  }
   while (!halted()) {
     if (used === slot.buf.length) {
       if (used < MAX_LINE_BYTES) {
@@ -47,42 +73,34 @@ export async function* readSharedChunks(source: PoolSource, ring: ChunkRing, num
         continue;
       }
     }
-    const n = await fill(slot.buf, used);
+    const deadline = batch?.wait === undefined || openedAt === undefined ? undefined : openedAt + batch.wait;
+    const n = await fill(slot.buf, used, deadline);
+    if (n === 'due') {
+      scanner.closeOpenBatch();
+      openedAt = undefined;
+      yield* emit();
+      continue;
+    }
     if (n === 0) break;
+    const last = slot.buf.lastIndexOf(10, used + n - 1);
     used += n;
-    const last = slot.buf.lastIndexOf(10, used - 1);
     if (last < 0) continue;
-    const next = await ring.acquire();
-    slot.buf.copy(next.buf, 0, last + 1, used);
-    yield numberChunk(slot, last + 1, numbering);
-    used -= last + 1;
-    slot = next;
+    scanner.scan(slot.buf, last + 1);
+    openedAt ??= performance.now();
+    yield* emit();
   }
-  // The last line of a source may lack its newline.
-  if (used > 0 && !halted()) yield numberChunk(slot, used, numbering);
-  else ring.release(slot);
-}
-
-/** Counts the lines and records of `slot.buf[0, bytes)` and advances the run's numbering. */
-function numberChunk(slot: Slot, bytes: number, numbering: Numbering): SharedChunk {
-  const buf = slot.buf;
-  let lines = 0;
-  let records = 0;
-  for (let start = 0; start < bytes; lines++) {
-    let nl = buf.indexOf(10, start);
-    if (nl < 0 || nl >= bytes) nl = bytes;
-    if (!isBlankBytes(buf, start, nl)) records++;
-    start = nl + 1;
+  if (!halted()) {
+    // The last line of a source may lack its newline; the last batch goes out however full.
+    scanner.scan(slot.buf, used);
+    scanner.closeOpenBatch();
+    if (used > 0) yield* emit();
   }
-  const chunk: SharedChunk = { slot, bytes, firstLine: numbering.line, firstIndex: numbering.index, records };
-  numbering.line += lines;
-  numbering.index += records;
-  return chunk;
+  ring.release(slot);
 }
 
 /** A line past MAX_LINE_BYTES: one record that is reported, never held. */
 function overlongChunk(numbering: Numbering): SharedChunk {
-  const chunk: SharedChunk = { slot: undefined, bytes: 0, firstLine: numbering.line, firstIndex: numbering.index, records: 1, overlong: true };
+  const chunk: SharedChunk = { slot: undefined, bytes: 0, firstLine: numbering.line, firstIndex: numbering.index, records: 1, batches: undefined, overlong: true };
   numbering.line += 1;
   numbering.index += 1;
   return chunk;
@@ -91,8 +109,8 @@ function overlongChunk(numbering: Numbering): SharedChunk {
 /** Reads and drops bytes up to the next newline; what follows it is moved to the slot's start. */
 async function skipRestOfLine(fill: Filler, slot: Slot): Promise<number> {
   for (;;) {
-    const n = await fill(slot.buf, 0);
-    if (n === 0) return 0;
+    const n = await fill(slot.buf, 0, undefined);
+    if (n === 0 || n === 'due') return 0;
     const nl = slot.buf.indexOf(10);
     if (nl >= 0 && nl < n) {
       slot.buf.copy(slot.buf, 0, nl + 1, n);
@@ -101,24 +119,37 @@ async function skipRestOfLine(fill: Filler, slot: Slot): Promise<number> {
   }
 }
 
-type Filler = (buf: Buffer, offset: number) => Promise<number>;
+/** Bytes read into `buf` at `offset` (0 at the end), or 'due' when `deadline` passed first. */
+type Filler = (buf: Buffer, offset: number, deadline: number | undefined) => Promise<number | 'due'>;
 
 function fdFiller(fd: number): Filler {
-  return async (buf, offset) => (await readFd(fd, buf, offset, buf.length - offset, null)).bytesRead;
+  // A read of a regular file returns at once, so the deadline is checked between reads.
+  return async (buf, offset, deadline) => {
+    if (deadline !== undefined && performance.now() >= deadline) return 'due';
+    return (await readFd(fd, buf, offset, buf.length - offset, null)).bytesRead;
+  };
 }
 
 function streamFiller(stream: NodeJS.ReadableStream): Filler {
   const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<Buffer>> | undefined;
   let pending: Buffer | undefined;
-  return async (buf, offset) => {
+  return async (buf, offset, deadline) => {
     if (!pending || pending.length === 0) {
-      const next = await chunks.next();
-      if (next.done) return 0;
-      pending = next.value;
+      next ??= chunks.next();
+      const result = deadline === undefined ? await next : await Promise.race([next, dueAt(deadline)]);
+      if (result === 'due') return 'due';
+      next = undefined;
+      if (result.done) return 0;
+      pending = result.value;
     }
     const n = Math.min(pending.length, buf.length - offset);
     pending.copy(buf, offset, 0, n);
     pending = pending.subarray(n);
     return n;
   };
+}
+
+function dueAt(deadline: number): Promise<'due'> {
+  return new Promise((resolve) => setTimeout(() => resolve('due'), Math.max(0, deadline - performance.now())).unref());
 }

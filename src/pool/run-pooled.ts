@@ -72,7 +72,7 @@ export class PooledPump {
   }
 
   async read(source: PoolSource): Promise<void> {
-    for await (const chunk of readSharedChunks(source, this.ring, this.numbering, () => this.halted)) {
+    for await (const chunk of readSharedChunks(source, this.ring, this.numbering, () => this.halted, this.run.setup.batch)) {
       this.run.onChunk(chunk.bytes, chunk.records);
       this.undelivered++;
       const outcome = this.runChunk(chunk, source.name);
@@ -129,8 +129,8 @@ export class PooledPump {
   }
 
   private async runChunk(chunk: SharedChunk, source: string): Promise<ChunkResult> {
-    if (!chunk.slot) return this.badLine(chunk.firstLine, source, new InputError(`line longer than ${MAX_LINE_BYTES} bytes`));
-    const task = { sab: chunk.slot.sab, start: 0, end: chunk.bytes, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source };
+    if (!chunk.slot) return this.badRecords([{ line: chunk.firstLine, text: '' }], source, new InputError(`line longer than ${MAX_LINE_BYTES} bytes`));
+    const task = { sab: chunk.slot.sab, start: 0, end: chunk.bytes, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source, batches: chunk.batches };
     try {
       return await this.runTask(task);
     } catch {
@@ -138,32 +138,28 @@ export class PooledPump {
     }
   }
 
-  /** Reruns each record of a chunk whose worker died in a task of its own. */
+  /**
+   * Reruns a chunk whose worker died, one unit per task (a record, or for op batch a
+   * batch), so only a unit that kills a worker again fails: each of its records is
+   * dead-lettered with the crash.
+   */
   private async isolate(chunk: SharedChunk, source: string): Promise<ChunkResult> {
     const merged = emptyResult();
     const parts: Buffer[] = [];
-    const buf = chunk.slot!.buf;
-    let index = chunk.firstIndex;
-    let line = chunk.firstLine;
-    for (let start = 0; start < chunk.bytes && !merged.failure; line++) {
-      let nl = buf.indexOf(10, start);
-      if (nl < 0 || nl >= chunk.bytes) nl = chunk.bytes - 1;
-      if (!isBlankBytes(buf, start, buf[nl] === 10 ? nl : nl + 1)) {
-        const task = { sab: chunk.slot!.sab, start, end: nl + 1, firstLine: line, firstIndex: index++, source };
-        let result: ChunkResult;
-        try {
-          result = await this.runTask(task);
-        } catch (crash) {
-          const text = buf.toString('utf8', start, buf[nl] === 10 ? nl : nl + 1);
-          result = this.badLine(line, source, crash, text, this.run.setup.kind, 1);
-        }
-        if (result.setupFailure) return result;
-        parts.push(Buffer.from(result.out, 0, result.outBytes));
-        addStats(merged.stats, result.stats);
-        merged.deadLetters.push(...result.deadLetters);
-        merged.failure = result.failure;
+    for (const unit of splitUnits(chunk)) {
+      if (merged.failure) break;
+      const task = { sab: chunk.slot!.sab, start: unit.start, end: unit.end, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source, batches: chunk.batches && [unit.records.length] };
+      let result: ChunkResult;
+      try {
+        result = await this.runTask(task);
+      } catch (crash) {
+        result = this.badRecords(unit.records, source, crash, this.run.setup.kind, 1);
       }
-      start = nl + 1;
+      if (result.setupFailure) return result;
+      parts.push(Buffer.from(result.out, 0, result.outBytes));
+      addStats(merged.stats, result.stats);
+      merged.deadLetters.push(...result.deadLetters);
+      merged.failure = result.failure;
     }
     const out = Buffer.concat(parts);
     return { ...merged, out: out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer, outBytes: out.length };
@@ -202,21 +198,65 @@ export class PooledPump {
     }
   }
 
-  /** One failed record decided on the main thread: dead-lettered, or the failure that stops the run. */
-  private badLine(line: number, source: string, cause: unknown, input = '', stage = 'read', attempts = 0): ChunkResult {
+  /** Records failed on the main thread (over-long, or whose worker died twice): dead-lettered, or the failure that stops the run. */
+  private badRecords(records: UnitRecord[], source: string, cause: unknown, stage = 'read', attempts = 0): ChunkResult {
     const result = emptyResult();
-    result.stats.in = 1;
-    const place = { source, line };
-    if (this.run.setup.deadLetters) {
-      result.stats.errors = 1;
-      const entry: DeadLetter = { ...place, id: line, input, error: causeParts(cause), attempts, stage };
+    result.stats.in = records.length;
+    const first = records[0]!;
+    if (!this.run.setup.deadLetters) {
+      const place = { source, line: first.line };
+      const error = new RecordError(cause, { place, stage, attempts, excerpt: first.text });
+      result.failure = { name: error.name, message: error.message, exitCode: 1, place, excerpt: first.text };
+      return result;
+    }
+    result.stats.errors = records.length;
+    for (const { line, text } of records) {
+      const entry: DeadLetter = { source, line, id: line, input: text, error: causeParts(cause), attempts, stage };
       result.deadLetters.push(entry);
-    } else {
-      const error = new RecordError(cause, { place, stage, attempts, excerpt: input });
-      result.failure = { name: error.name, message: error.message, exitCode: 1, place, excerpt: input };
     }
     return result;
   }
+}
+
+interface UnitRecord {
+  line: number;
+  text: string;
+}
+
+/** A record, or for op batch a whole batch, with its byte range in the chunk's slot. */
+interface Unit {
+  start: number;
+  end: number;
+  firstLine: number;
+  firstIndex: number;
+  records: UnitRecord[];
+}
+
+/** The chunk's units in order: one per record, or one per batch when the chunk holds batches. */
+function* splitUnits(chunk: SharedChunk): Generator<Unit> {
+  const buf = chunk.slot!.buf;
+  const sizes = chunk.batches ? [...chunk.batches] : undefined;
+  let unit: Unit | undefined;
+  let index = chunk.firstIndex;
+  let line = chunk.firstLine;
+  for (let start = 0; start < chunk.bytes; line++) {
+    let nl = buf.indexOf(10, start);
+    if (nl < 0 || nl >= chunk.bytes) nl = chunk.bytes;
+    const end = Math.min(nl + 1, chunk.bytes);
+    if (!isBlankBytes(buf, start, nl)) {
+      unit ??= { start, end, firstLine: line, firstIndex: index, records: [] };
+      unit.end = end;
+      unit.records.push({ line, text: buf.toString('utf8', start, buf[nl - 1] === 13 ? nl - 1 : nl) });
+      index++;
+      if (!sizes || unit.records.length >= (sizes[0] ?? 1)) {
+        sizes?.shift();
+        yield unit;
+        unit = undefined;
+      }
+    }
+    start = end;
+  }
+  if (unit) yield unit;
 }
 
 function emptyResult(): ChunkResult {
