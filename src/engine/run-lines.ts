@@ -1,4 +1,4 @@
-import { isBlankText } from '../shard/is-blank-line.js';
+import { isBlankText } from '../io/is-blank-line.js';
 import type { RecordRunner } from './record-runner.js';
 import type { ReorderWindow } from './reorder-window.js';
 

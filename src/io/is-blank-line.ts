@@ -1,5 +1,5 @@
 /**
- * Blank lines carry no record and take no index, in every command (run-operator's isBlank):
+ * Blank lines carry no record and take no index, in every command:
  * empty, or starting with a space, tab, CR or BOM and made only of whitespace
  * (String.prototype.trim's set, so a lone `\r` of CRLF input is blank too).
  */

@@ -1,6 +1,6 @@
 import { OpError, describeCause } from '../core/errors.js';
 import type { Source } from '../io/open-source.js';
-import { isBlankBytes } from '../shard/is-blank-line.js';
+import { isBlankBytes } from '../io/is-blank-line.js';
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = Buffer.from('\n');

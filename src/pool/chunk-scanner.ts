@@ -1,5 +1,5 @@
 import type { BatchLimits } from '../engine/batcher.js';
-import { isBlankBytes } from '../shard/is-blank-line.js';
+import { isBlankBytes } from '../io/is-blank-line.js';
 
 /**
  * Scans the complete lines of the slot being filled and decides where a chunk may end:

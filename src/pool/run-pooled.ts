@@ -4,7 +4,7 @@ import type { DeadLetter } from '../engine/record-runner.js';
 import { addStats, newStats, type Stats } from '../engine/stats.js';
 import type { Sink } from '../io/open-sink.js';
 import { MAX_LINE_BYTES } from '../io/split-lines.js';
-import { isBlankBytes } from '../shard/is-blank-line.js';
+import { isBlankBytes } from '../io/is-blank-line.js';
 import { ChunkRing } from './chunk-ring.js';
 import type { ChunkResult, ChunkTask, FailureData, WorkerSetup } from './chunk-task.js';
 import type { PoolSource } from '../io/open-source.js';

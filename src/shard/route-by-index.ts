@@ -1,4 +1,4 @@
-import { isBlankBytes } from './is-blank-line.js';
+import { isBlankBytes } from '../io/is-blank-line.js';
 import { ShareBuffers } from './share-buffers.js';
 
 const NEWLINE = Buffer.from('\n');

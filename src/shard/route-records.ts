@@ -1,6 +1,6 @@
 import { InputError, RecordError } from '../core/errors.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
-import { isBlankText } from './is-blank-line.js';
+import { isBlankText } from '../io/is-blank-line.js';
 import { rankOfKey } from './key-hash.js';
 import { stampSeq } from './stamp-seq.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isBlankText } from '../../src/shard/is-blank-line.js';
+import { isBlankText } from '../../src/io/is-blank-line.js';
 import { IndexRouter } from '../../src/shard/route-by-index.js';
 import { shareOfRank } from '../../src/shard/share-buffers.js';
 
