@@ -1,8 +1,9 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
+import { OpCommand } from './base-command.js';
 import { ioFlags } from './shared-flags.js';
 
-export default class MergeCommand extends Command {
+export default class MergeCommand extends OpCommand {
   static override summary = 'Merge NDJSON inputs into one: concatenate, interleave, or k-way merge by a key.';
   static override description = `FILES are read in argument order; - is stdin (and so is no FILE at all). A quoted glob ('out.*.ndjson') is expanded by op itself, in natural order: out.2 before out.10. A glob that matches nothing, or a missing file, is a usage error (exit 2). Blank lines are dropped, a byte-order mark at the start of an input is dropped, and a last line without a newline gets one, so two records are never glued together.
 
@@ -32,11 +33,9 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
   };
   // Any number of FILES.
   static override strict = false;
-  private debugErrors = false;
 
   async run(): Promise<void> {
     const { raw, flags } = await this.parse(MergeCommand);
-    this.debugErrors = flags.debug;
     // From the raw tokens: oclif's argv moves a repeated FILE next to its first occurrence.
     const files = raw.flatMap((token) => (token.type === 'arg' ? [token.input] : []));
     const unknown = files.find((file) => /^--?[A-Za-z]/.test(file));
@@ -55,12 +54,4 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
     });
   }
 
-  /** Our errors and oclif's flag errors alike: one compiler-style report, and the exit status. */
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const { reportError } = await import('../src/cli/report-error.js');
-    const usage = error.oclif !== undefined || error instanceof UsageError;
-    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
-    reportError(reported, 'op merge', this.debugErrors);
-    if (usage) process.stderr.write('See op merge --help\n');
-  }
 }

@@ -1,8 +1,8 @@
-import { Command, Flags } from '@oclif/core';
-import { UsageError } from '../src/core/errors.js';
+import { Flags } from '@oclif/core';
+import { OpCommand } from './base-command.js';
 import { ioFlags } from './shared-flags.js';
 
-export default class ShardCommand extends Command {
+export default class ShardCommand extends OpCommand {
   static override summary = "Keep this rank's share of the records: record i when i % world == rank.";
   static override description = `Splits one stream among WORLD processes (ranks 0 to WORLD-1) so that together they see every record exactly once. Blank lines are not records and take no index; a byte-order mark at the start of an input is not part of its first record; an input without a final newline gets one.
 
@@ -35,22 +35,12 @@ Rank and world come from --rank and --world, else from the environment, first fo
     debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
   };
   static override strict = true;
-  private debugErrors = false;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ShardCommand);
-    this.debugErrors = flags.debug;
     const { shardOptions } = await import('../src/shard/shard-options.js');
     const { runShard } = await import('../src/shard/run-shard.js');
     process.exitCode = await runShard(shardOptions(flags, process.env));
   }
 
-  /** Our errors and oclif's flag errors alike: one compiler-style report, and the exit status. */
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const { reportError } = await import('../src/cli/report-error.js');
-    const usage = error.oclif !== undefined || error instanceof UsageError;
-    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
-    reportError(reported, 'op shard', this.debugErrors);
-    if (usage) process.stderr.write('See op shard --help\n');
-  }
 }

@@ -1,7 +1,7 @@
-import { Args, Command, Flags } from '@oclif/core';
-import { UsageError } from '../src/core/errors.js';
+import { Args, Flags } from '@oclif/core';
+import { OpCommand } from './base-command.js';
 
-export default class WatchCommand extends Command {
+export default class WatchCommand extends OpCommand {
   static override summary = 'Run COMMAND once per new or changed file; without one, print file events or stream records.';
   static override usage = ['watch DIR… [-- COMMAND ARGS…]', 'watch DIR… --records'];
   static override description = `Watches directories (never single files: editors save by renaming). A file counts once its writes have settled (its size held for --settle ms), then after --debounce ms of quiet; each file version is processed once, whatever editor, cp or mv made it. Dotfiles, *~, *.sw? and vim's 4913 probe are ignored, and so are the --state and --log files.
@@ -38,7 +38,6 @@ On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then
     log: Flags.string({ summary: 'Append one NDJSON line per run to FILE: path, event, status, exitCode, signal, attempt, start, ms, stderr.', helpValue: 'FILE', helpGroup: 'REPORTING' }),
     debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
   };
-  private debugErrors = false;
 
   async run(): Promise<void> {
     // Everything after the first `--` is COMMAND, untouched by flag parsing.
@@ -46,19 +45,10 @@ On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then
     const own = cut < 0 ? this.argv : this.argv.slice(0, cut);
     const command = cut < 0 ? undefined : this.argv.slice(cut + 1);
     const { argv, flags } = await this.parse(WatchCommand, own);
-    this.debugErrors = flags.debug;
     const { resolveWatchOptions } = await import('../src/watch/watch-options.js');
     const options = resolveWatchOptions(argv as string[], command, flags);
     const { runWatch } = await import('../src/watch/run-watch.js');
     process.exitCode = await runWatch(options);
   }
 
-  /** Our errors and oclif's flag errors alike: one compiler-style report, and the exit status. */
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const { reportError } = await import('../src/cli/report-error.js');
-    const usage = error.oclif !== undefined || error instanceof UsageError;
-    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
-    reportError(reported, 'op watch', this.debugErrors);
-    if (usage) process.stderr.write('See op watch --help\n');
-  }
 }

@@ -1,0 +1,19 @@
+import { Command } from '@oclif/core';
+import { UsageError } from '../src/core/errors.js';
+
+/**
+ * What every `op` command shares: one compiler-style report for our errors and oclif's
+ * flag errors alike, and the exit status (2 for usage). Stack traces only with --debug.
+ */
+export abstract class OpCommand extends Command {
+  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
+    const { reportError } = await import('../src/cli/report-error.js');
+    const name = `op ${this.id ?? ''}`.trim();
+    const usage = error.oclif !== undefined || error instanceof UsageError;
+    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
+    // Only this command's own words count: after `--` they belong to op watch's COMMAND.
+    const cut = this.argv.indexOf('--');
+    reportError(reported, name, (cut < 0 ? this.argv : this.argv.slice(0, cut)).includes('--debug'));
+    if (usage) process.stderr.write(`See ${name} --help\n`);
+  }
+}
