@@ -217,13 +217,16 @@ function formatDefault(value) {
   return String(value);
 }
 
-/** The facts oclif's help prints after a flag's text: default, choices, repeatable, ... */
-function flagFacts(flag) {
+/**
+ * The facts oclif's help prints after a flag's text: default, choices, repeatable, ...
+ * A fact the flag's own text already states (`repeatable; read in order`) is not repeated.
+ */
+function flagFacts(flag, text) {
+  const said = text.toLowerCase();
   const facts = [];
-  if (flag.options?.length && !flag.helpValue) facts.push(`One of: ${flag.options.join(', ')}.`);
-  else if (flag.options?.length) facts.push(`One of: ${flag.options.join(', ')}.`);
-  if (flag.default !== undefined && flag.default !== false && flag.type === 'option') facts.push(`Default: ${formatDefault(flag.default)}.`);
-  if (flag.multiple) facts.push('Repeatable.');
+  if (flag.options?.length && !flag.options.every((option) => said.includes(String(option).toLowerCase()))) facts.push(`One of: ${flag.options.join(', ')}.`);
+  if (flag.default !== undefined && flag.default !== false && flag.type === 'option' && !said.includes('default')) facts.push(`Default: ${formatDefault(flag.default)}.`);
+  if (flag.multiple && !said.includes('repeatable')) facts.push('Repeatable.');
   if (flag.required) facts.push('Required.');
   if (flag.dependsOn?.length) facts.push(`Requires ${flag.dependsOn.map((name) => `--${name}`).join(', ')}.`);
   if (flag.exclusive?.length) facts.push(`Cannot be used with ${flag.exclusive.map((name) => `--${name}`).join(', ')}.`);
@@ -253,7 +256,7 @@ function renderOptions(command) {
       lines.push('.TP', flagTag(flag));
       const summary = fill(flag.summary ?? '', command.id).trim();
       const description = fill(flag.description ?? '', command.id).trim();
-      const facts = flagFacts(flag);
+      const facts = flagFacts(flag, `${summary}\n${description}`);
       const text = [summary || description, facts].filter(Boolean).join(' ');
       if (text) lines.push(esc(text));
       if (summary && description && description !== summary) lines.push(...paragraphs(description, '.IP'));
@@ -301,13 +304,20 @@ function renderExample(example) {
   return lines;
 }
 
-const EXIT_CODES = [
-  ['0', 'Success: all input was read and every record written, dropped or kept as the command says. A closed stdout (op \u2026 | head -1) also ends the run quietly with 0.'],
-  ['1', 'The run failed: a bad input line or a handler failure without --errors, or --max-errors reached. Output already written is complete up to the last whole line.'],
-  ['2', 'Usage error: an unknown flag, a missing or invalid argument.'],
-  ['3', 'The run finished, but some records were dead-lettered to the --errors file.'],
-  ['128+N', 'Stopped by signal N (130 for SIGINT, 143 for SIGTERM), after finishing or dead-lettering the records in flight and flushing the output.'],
-];
+/** Exit statuses (src/core/exit-codes.ts); the words for 1 and 128+N depend on whether the command runs a handler. */
+function exitCodes({ handler }) {
+  return [
+    ['0', 'Success. A closed stdout (op \u2026 | head -1) also ends the run quietly with 0.'],
+    handler
+      ? ['1', 'The run failed: a bad input line or a handler failure without --errors, or --max-errors reached. Output already written is complete up to the last whole line.']
+      : ['1', 'The run failed; stderr says where and why. Output already written is complete up to the last whole line.'],
+    ['2', 'Usage error: an unknown flag, a missing or invalid argument.'],
+    ...(handler ? [['3', 'The run finished, but some records were dead-lettered to the --errors file.']] : []),
+    handler
+      ? ['128+N', 'Stopped by signal N (130 for SIGINT, 143 for SIGTERM), after finishing or dead-lettering the records in flight and flushing the output.']
+      : ['128+N', 'Stopped by signal N (130 for SIGINT, 143 for SIGTERM), after finishing the work in flight and flushing the output.'],
+  ];
+}
 
 function renderExitStatus(codes) {
   const lines = ['.SH "EXIT STATUS"'];
@@ -328,8 +338,7 @@ function renderCommand(pkg, command, all) {
   lines.push(...renderOptions(command));
   const examples = normaliseExamples(command);
   if (examples.length) lines.push('.SH EXAMPLES', ...examples.flatMap(renderExample));
-  const hasErrorsFlag = visibleFlags(command).some((flag) => flag.name === 'errors');
-  lines.push(...renderExitStatus(EXIT_CODES.filter(([code]) => code !== '3' || hasErrorsFlag)));
+  lines.push(...renderExitStatus(exitCodes({ handler: visibleFlags(command).some((flag) => flag.name === 'errors') })));
   lines.push('.SH "SEE ALSO"', seeAlso(['op', ...all.filter((other) => other.id !== command.id).map((other) => manRef(other.id))]));
   return lines.join('\n') + '\n';
 }
@@ -375,7 +384,7 @@ function renderOverview(pkg, commands) {
   }
   const firsts = commands.map((command) => normaliseExamples(command)[0]).filter(Boolean);
   if (firsts.length) lines.push('.SH EXAMPLES', ...firsts.flatMap(renderExample));
-  lines.push(...renderExitStatus(EXIT_CODES));
+  lines.push(...renderExitStatus(exitCodes({ handler: true })));
   lines.push('.SH ENVIRONMENT');
   for (const [names, text] of RANK_VARIABLES) lines.push('.TP', names.split(', ').map((v) => bold(v)).join(', '), esc(text));
   if (commands.some((command) => command.id === 'watch')) {
