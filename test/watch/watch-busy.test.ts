@@ -4,51 +4,55 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lines } from '../helpers/run-op.js';
-import { makeScratch, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
+import { makeScratch, QUIET_MS, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
 
-/** Starts a slow run of file.ndjson, changes the file during it, and returns what ran. */
-async function changeDuringRun(onBusy: string, expectedStarts: number, expectedEnds: number): Promise<{ starts: string[]; ends: number; stderr: string }> {
+/**
+ * Starts a run of file.ndjson that lasts until it is released, changes the file twice during
+ * it, gives op watch ample time to see the change (1.5 s, against settle + debounce of
+ * 250 ms), releases the run, and returns what ran.
+ */
+async function changeDuringRun(onBusy: string, expected: { starts: number; ends: number }): Promise<{ starts: string[]; ends: number; stderr: string }> {
   const dir = makeScratch(`busy-${onBusy}`);
   const inbox = join(dir, 'in');
   mkdirSync(inbox);
   const log = join(dir, 'runs.log');
+  const release = join(dir, 'release');
   const file = join(inbox, 'file.ndjson');
-  const watch = new WatchProcess([inbox, '--on-busy', onBusy, '--', ...RECORD_RUN], { env: { RUN_LOG: log, RUN_SLEEP_MS: '1000' } });
+  const watch = new WatchProcess([inbox, '--on-busy', onBusy, '--', ...RECORD_RUN], { env: { RUN_LOG: log, RUN_WAIT_FOR: release } });
+  const count = (phase: string): number => readLines(log).filter((line) => line.phase === phase).length;
   try {
     await watch.ready();
     writeFileSync(file, '{"v":1}\n');
-    await waitUntil(() => readLines(log).length === 1, 'the first run to start');
+    await waitUntil(() => count('start') === 1, 'the first run to start');
     writeFileSync(file, '{"v":2}\n');
     writeFileSync(file, '{"v":3}\n');
-    await waitUntil(() => readLines(log).filter((line) => line.phase === 'start').length === expectedStarts, `${expectedStarts} runs`);
-    await waitUntil(() => readLines(log).filter((line) => line.phase === 'end').length === expectedEnds, `${expectedEnds} runs to end`);
+    await sleep(1_500);
+    writeFileSync(release, '');
+    await waitUntil(() => count('start') === expected.starts && count('end') === expected.ends, `${expected.starts} runs, ${expected.ends} ended`);
     // A rerun would start right after the run it waited for.
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     const all = readLines(log);
-    return { starts: all.filter((line) => line.phase === 'start').map((line) => line.content ?? ''), ends: all.filter((line) => line.phase === 'end').length, stderr: watch.stderr };
+    return { starts: all.filter((line) => line.phase === 'start').map((line) => line.content ?? ''), ends: count('end'), stderr: watch.stderr };
   } finally {
     await watch.stop();
     removeScratch(dir);
   }
 }
 
-test('--on-busy queue (default): changes during a run give one rerun after it, on the latest version', async () => {
-  const { starts, ends } = await changeDuringRun('queue', 2, 2);
-  assert.equal(starts, ['{"v":1}\n', '{"v":3}\n']);
-  assert.is(ends, 2);
-});
-
-test('--on-busy restart: the run is stopped and started again on the latest version', async () => {
-  const { starts, ends, stderr } = await changeDuringRun('restart', 2, 1);
-  assert.equal(starts, ['{"v":1}\n', '{"v":3}\n']);
-  assert.is(ends, 1, 'the first run never ended on its own');
-  assert.match(stderr, /file\.ndjson: stopped, the file changed: starting again/);
-});
-
-test('--on-busy skip: changes during a run are dropped', async () => {
-  const { starts, ends } = await changeDuringRun('skip', 1, 1);
-  assert.equal(starts, ['{"v":1}\n']);
-  assert.is(ends, 1);
+test('--on-busy queue (default) / restart / skip: what a change during a run does', async () => {
+  // The three run side by side: each waits mostly on its own clock.
+  const [queue, restart, skip] = await Promise.all([
+    changeDuringRun('queue', { starts: 2, ends: 2 }),
+    changeDuringRun('restart', { starts: 2, ends: 1 }),
+    changeDuringRun('skip', { starts: 1, ends: 1 }),
+  ]);
+  // queue: one rerun after the run, on the latest version, however many changes came.
+  assert.equal(queue.starts, ['{"v":1}\n', '{"v":3}\n']);
+  // restart: the run is stopped (it never ends on its own) and started on the latest version.
+  assert.equal(restart.starts, ['{"v":1}\n', '{"v":3}\n']);
+  assert.match(restart.stderr, /file\.ndjson: stopped, the file changed: starting again/);
+  // skip: the changes are dropped.
+  assert.equal(skip.starts, ['{"v":1}\n']);
 });
 
 test('a failed run is reported (status, duration, stderr tail), logged, recorded in the state and retried with --retries', async () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lines } from '../helpers/run-op.js';
-import { makeScratch, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
+import { makeScratch, QUIET_MS, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
 
 interface FileEvent {
   event: string;
@@ -27,7 +27,7 @@ test('without COMMAND: one NDJSON event per file version; editor files, dotfiles
     await waitUntil(() => events().length >= 2, 'two events');
     writeFileSync(join(dir, 'a.ndjson'), '{"a":1}\n{"a":2}\n');
     await waitUntil(() => events().length >= 3, 'a third event');
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     const seen = events();
     assert.equal(
       seen.map(({ event, path, size }) => [event, path, size]).sort(),
@@ -63,7 +63,7 @@ test('--records: a file appended to three times yields each record once; whole l
     await waitUntil(() => records().length === 4, 'append 2');
     appendFileSync(file, '5}\nnot json\n{"n":6}\n');
     await waitUntil(() => records().length === 6, 'append 3');
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     assert.equal(records(), [1, 2, 3, 4, 5, 6].map((n) => ({ n })));
     assert.match(watch.stderr, `op watch: ${file}:6: SyntaxError`);
   } finally {
@@ -75,7 +75,7 @@ test('--records: a file appended to three times yields each record once; whole l
   try {
     await again.ready();
     await waitUntil(() => lines(again.stdout).length === 1, 'the line appended while down');
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     assert.equal(lines(again.stdout), [{ n: 7 }]);
   } finally {
     await again.stop();

@@ -19,6 +19,13 @@ export function removeScratch(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * After the last expected run, how long nothing more may happen before a test counts runs:
+ * settle (200 ms) + debounce (50 ms) + a margin. Shorter only makes a test less sensitive to
+ * an extra run, never flaky.
+ */
+export const QUIET_MS = 600;
+
 /** The test COMMAND that logs each run to $RUN_LOG. */
 export const RECORD_RUN = [process.execPath, join(FIXTURES, 'watch/record-run.mjs')];
 

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeScratch, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
-
-/** After the last expected run, how long nothing more may happen: settle + debounce, with margin. */
-const QUIET_MS = 1_000;
+import { makeScratch, QUIET_MS, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
 
 test('200 files moved into the directory at once: exactly 200 runs, one per file', async () => {
   const dir = makeScratch('move-200');

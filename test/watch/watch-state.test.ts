@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isAlive, makeScratch, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess, type RunLine } from './watch-process.js';
+import { isAlive, makeScratch, QUIET_MS, readLines, RECORD_RUN, removeScratch, type RunLine, waitUntil, WatchProcess } from './watch-process.js';
 
 interface StateDoc {
   files: Record<string, { path: string; outcome: string; event: string; exitCode?: number | null; attempts: number }>;
@@ -58,7 +58,7 @@ test('killed during a run, restarted with the same --state: the interrupted, fai
     await second.ready();
     assert.match(second.stderr, /5 files there, 4 to process/);
     await waitUntil(() => ['b.ndjson', 'c.ndjson', 'd.ndjson', 'e.ndjson'].every((name) => ended(log, name, before)), 'b, c, d and e to run again');
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     const again = startsOf(log, before).map((line) => [line.path.split('/').pop(), line.event, line.content]);
     assert.equal(again.sort(), [
       ['b.ndjson', 'change', '{"b":2}\n'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeScratch, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
+import { makeScratch, QUIET_MS, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
 
 /** Saves with vim itself, in each 'backupcopy' mode: `yes` writes in place; `no` (and `auto`, for a plain file) renames the old file away and writes a new one. */
 function saveWithVim(path: string, mode: string, line: string): void {
@@ -41,7 +41,7 @@ test('vim saves (backupcopy auto, no, yes): one run per save, seeing the saved c
       assert.is(statSync(file).ino !== inode, mode !== 'yes', `backupcopy=${mode} ${mode === 'yes' ? 'keeps' : 'replaces'} the inode`);
       await waitUntil(() => ends() === i + 1, `the run for the save with backupcopy=${mode}`);
     }
-    await sleep(1_000);
+    await sleep(QUIET_MS);
     const starts = readLines(log).filter((line) => line.phase === 'start');
     assert.equal(
       starts.map((line) => [line.path, line.event, line.content]),
