@@ -29,12 +29,18 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   const sink: Sink | undefined = options.mode === 'command' ? undefined : openSink(undefined, () => stop.stop('closed-output'));
   const log = options.log === undefined ? undefined : openSink(options.log, () => {}, 'a');
   const lingering = new Set<number>();
-  const job: Job =
+  const work: Job =
     options.mode === 'command'
       ? makeCommandJob({ command: options.command, retries: options.retries, processed, log: log && ((line) => void log.write(line)) }, lingering)
       : options.mode === 'records'
         ? makeRecordsJob(processed, sink as Sink)
         : makeEventJob(processed, sink as Sink);
+  // A job that throws (a file it cannot read, a command execa refuses) fails that file, loudly.
+  const job: Job = (ticket) =>
+    work(ticket).catch((error: unknown) => {
+      process.stderr.write(formatError(new OpError(`${ticket.path}: ${(error as Error).message}`, { cause: error }), 'op watch'));
+      return 'failed' as const;
+    });
   const scheduler = new PathScheduler(job, { concurrency: options.concurrency, onBusy: options.onBusy, retries: options.retries, retryDelay: options.retryDelay });
   const filter = new PathFilter(options.dirs, { match: options.match, ignore: options.ignore }, [options.state, options.log].filter((path) => path !== undefined));
   const watcher = new FileWatcher(
