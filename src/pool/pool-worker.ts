@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import Tinypool, { markMovable, workerId } from 'tinypool';
-import { OpError, RecordError, describeCause } from '../core/errors.js';
+import { OpError, describeCause } from '../core/errors.js';
 import { RecordRunner, type DeadLetter } from '../engine/record-runner.js';
 import { ReorderWindow } from '../engine/reorder-window.js';
 import { Batcher } from '../engine/batcher.js';
@@ -133,8 +133,7 @@ function emptyResult(setupFailure: FailureData): ChunkResult {
 
 function toFailure(error: unknown): FailureData {
   if (error instanceof OpError) {
-    const message = error instanceof RecordError ? error.message : error.message;
-    return { name: error.name, message, exitCode: error.exitCode, place: error.place, excerpt: error.excerpt };
+    return { name: error.name, message: error.message, exitCode: error.exitCode, place: error.place, excerpt: error.excerpt };
   }
   return { name: 'Error', message: describeCause(error), exitCode: 1, place: undefined, excerpt: undefined };
 }
