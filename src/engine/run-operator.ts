@@ -279,7 +279,7 @@ class Pump {
       }
     } catch (error) {
       if (this.halted) return;
-      throw new OpError(`${source.name}: invalid JSON after value ${ordinal}: ${describeCause(error)}`, { place: { source: source.name, line: ordinal + 1 }, cause: error });
+      throw new OpError(`invalid JSON after value ${ordinal}: ${describeCause(error)}`, { place: { source: source.name, line: ordinal + 1 }, cause: error });
     } finally {
       release();
     }
