@@ -33,6 +33,7 @@ const USAGE = `usage: node bench/run.mjs [--records N] [--runs N] [--only NAME,â
   --stall S         seconds the stalled consumer sleeps before reading (default 10)
   --startup-runs N  runs per side of the start-up cases (default 20)
   --markdown        print the table as markdown, with a header naming the machine
+Exit status 1 when a case misses its target, fails, or its output differs from the baseline's.
 Environment: OPKIT_SHARED_BENCH, the folder of gen-ndjson.mjs and raw-map.mjs (default ../shared/bench).`;
 
 // ------------------------------------------------------------------ what to run
