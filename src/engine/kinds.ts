@@ -12,33 +12,44 @@ export class OutputError extends Error {
   }
 }
 
+/** Turns a handler result into output lines; `text` is the input line as read, if any. */
+export type Emitter = (result: unknown, record: unknown, text: string | undefined, stats: Stats) => string | Promise<string>;
+
 /**
- * Output text for `result` (whole lines, possibly none). `text` is the input line as read,
- * so a kept record is written byte for byte instead of being serialised again.
+ * The emitter of a command, chosen once per run so the per-record call is monomorphic.
+ * A kept record is written byte for byte as read instead of being serialised again.
  */
-export function emitResult(kind: Kind, result: unknown, record: unknown, text: string | undefined, stats: Stats): string | Promise<string> {
+export function emitterFor(kind: Kind): Emitter {
   switch (kind) {
     case 'map':
-      if (result === undefined) {
-        stats.dropped++;
-        return '';
-      }
-      const line = serialise(result) + '\n';
-      stats.out++;
-      return line;
+      return emitMapped;
     case 'filter':
-      if (!result) {
-        stats.dropped++;
-        return '';
-      }
-      stats.out++;
-      return (text ?? serialise(record)) + '\n';
+      return emitKept;
     case 'slice':
-      return emitMany(result, stats, 1);
+      return (result, _record, _text, stats) => emitMany(result, stats, 1);
     case 'batch':
       // The records of a batch that yields nothing are all dropped.
-      return emitMany(result, stats, (record as unknown[]).length);
+      return (result, record, _text, stats) => emitMany(result, stats, (record as unknown[]).length);
   }
+}
+
+function emitMapped(result: unknown, _record: unknown, _text: string | undefined, stats: Stats): string {
+  if (result === undefined) {
+    stats.dropped++;
+    return '';
+  }
+  const line = serialise(result) + '\n';
+  stats.out++;
+  return line;
+}
+
+function emitKept(result: unknown, record: unknown, text: string | undefined, stats: Stats): string {
+  if (!result) {
+    stats.dropped++;
+    return '';
+  }
+  stats.out++;
+  return (text ?? serialise(record)) + '\n';
 }
 
 export function serialise(value: unknown): string {

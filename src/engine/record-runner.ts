@@ -3,7 +3,7 @@ import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
 import { waitBeforeRetry } from './backoff.js';
-import { OutputError, emitResult, type Kind } from './kinds.js';
+import { OutputError, emitterFor, type Emitter, type Kind } from './kinds.js';
 import { newStats, type Stats } from './stats.js';
 
 /** One line of the `--errors` file. */
@@ -65,9 +65,13 @@ interface Job {
 export class RecordRunner {
   readonly stats: Stats = newStats();
   private readonly needsContext: boolean;
+  private readonly emitter: Emitter;
+  private readonly removesWorkdirs: boolean;
 
   constructor(private readonly options: RunnerOptions) {
     this.needsContext = options.wantsContext || options.timeout !== undefined || options.shared.workdir !== undefined;
+    this.emitter = emitterFor(options.kind);
+    this.removesWorkdirs = options.shared.workdir !== undefined && !options.shared.workdir.keep;
   }
 
   run(text: string, line: number, index: number, source: string, bad: string | undefined): string | Promise<string> {
@@ -162,8 +166,8 @@ export class RecordRunner {
   }
 
   private emit(result: unknown, record: unknown, text: string | undefined, ctx: RecordContext | undefined): string | Promise<string> {
-    const out = emitResult(this.options.kind, result, record, text, this.stats);
-    const dir = this.options.shared.workdir?.keep ? undefined : ctx?.madeWorkdir;
+    const out = this.emitter(result, record, text, this.stats);
+    const dir = this.removesWorkdirs ? ctx?.madeWorkdir : undefined;
     if (dir === undefined) return out;
     return Promise.resolve(out).then(async (text) => (await removeWorkdir(dir), text));
   }

@@ -13,8 +13,6 @@ export interface LineRun {
   write: (out: string) => Promise<void> | void;
   /** True when no more records should start (stopped, or something failed). */
   halted: () => boolean;
-  /** Counted per record started, for the progress line. */
-  onRecord?: (() => void) | undefined;
   /** Called before each record starts (the --timeout watchdog's sign of life in workers). */
   beforeRecord?: (() => void) | undefined;
 }
@@ -61,7 +59,6 @@ export async function runRecords(run: LineRun, count: number, start: (k: number)
       break;
     }
     if (result === undefined) continue;
-    run.onRecord?.();
     if (typeof result === 'string') {
       if (window.idle) out += result;
       else window.addDone(result);

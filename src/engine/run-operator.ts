@@ -109,6 +109,8 @@ async function runInline({ options, handler, sink, errorSink, stop, counters }: 
   const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
   const batcher = options.batch && new Batcher(runner, options.batch, options.handler.type !== 'builtin');
   const pump = new Pump(runner, window, sink, errorSink, stop, counters, batcher);
+  // The progress line reads the runner's own count rather than a callback per record.
+  Object.defineProperty(counters, 'records', { get: () => runner.stats.in });
   let failure: unknown;
   try {
     if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
@@ -316,7 +318,6 @@ class Pump {
       nextIndex: this.index,
       write: (out) => this.write(out),
       halted: () => this.halted,
-      onRecord: () => this.counters.records++,
     };
   }
 

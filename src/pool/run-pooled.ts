@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import Tinypool from 'tinypool';
 import { OpError, RecordError, TimeoutError, InputError, causeParts, describeCause } from '../core/errors.js';
 import type { DeadLetter } from '../engine/record-runner.js';
@@ -12,6 +13,11 @@ import { readSharedChunks, type Numbering, type SharedChunk } from './read-share
 
 /** 256 KiB chunks: per-chunk messaging stays under 1% of the work (bench/RESULTS.md). */
 export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 256 * 1024;
+/**
+ * The worker entry, next to this module; from the CLI bundle (dist/op.mjs) it is the
+ * compiled module under dist/src/pool.
+ */
+const WORKER_FILE = [new URL('./pool-worker.js', import.meta.url), new URL('./src/pool/pool-worker.js', import.meta.url)].find((url) => existsSync(url))?.href;
 /** Slots per worker: one being processed, one waiting, so a worker never idles on the main thread. */
 const SLOTS_PER_WORKER = 2;
 /** How long teardown may take before the pool is abandoned (the process exit ends the threads). */
@@ -48,7 +54,7 @@ export class PooledPump {
 
   constructor(private readonly run: PooledRun) {
     this.pool = new Tinypool({
-      filename: new URL('./pool-worker.js', import.meta.url).href,
+      filename: WORKER_FILE,
       minThreads: run.workers,
       maxThreads: run.workers,
       idleTimeout: 2 ** 31 - 1,

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Bundles the CLI surface (oclif and the command declarations) into dist/op.mjs: one file
+// to load instead of ~150 modules to resolve, so every `op` command starts sooner
+// (bench/RESULTS.md). The engine under src/ stays as compiled modules beside it, loaded
+// lazily by the commands' run(), so its libraries (tinypool, chokidar, execa, stream-json)
+// load only when a run needs them, and every error class exists once.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `../src/x.js` from dist/commands becomes `./src/x.js` from dist/op.mjs, left unbundled. */
+const engineStaysOutside = {
+  name: 'engine-stays-outside',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/src\// }, (args) => ({ path: args.path.replace(/^\.\.\//, './'), external: true }));
+  },
+};
+
+await build({
+  entryPoints: [join(root, 'dist/commands/main.js')],
+  outfile: join(root, 'dist/op.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  plugins: [engineStaysOutside],
+  // oclif can load TypeScript for plugins in development; a built CLI never needs it.
+  external: ['typescript'],
+  // oclif is CommonJS: give the bundle a require() for the modules it loads at run time.
+  banner: { js: "import { createRequire as opkitCreateRequire } from 'node:module'; const require = opkitCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
