@@ -46,6 +46,15 @@ const FILTER_EXPR = 'r.score > 500';
 const rawMap = (fn) => ({ label: 'raw-map', argv: [NODE, RAW_MAP, fn] });
 const rawFilter = (fn) => ({ label: 'raw-filter', argv: [NODE, RAW_FILTER, fn] });
 const op = (...args) => ({ label: `op ${args[0]}`, argv: [NODE, OP, ...args] });
+/** op with worker threads, labelled by its worker count (and chunk size when set). */
+const opWorkers = (workers, chunkKiB, ...args) => ({
+  label: `op ${args[0]} -w ${workers}${chunkKiB ? ` (${chunkKiB} KiB chunks)` : ''}`,
+  argv: [NODE, OP, ...args, ...(workers ? ['-w', String(workers)] : [])],
+  env: chunkKiB ? { OP_CHUNK_BYTES: String(chunkKiB * 1024) } : undefined,
+});
+/** ~50 µs of arithmetic per record: a CPU-heavy handler, run over a tenth of the records. */
+const HEAVY = join(root, 'fixtures/handlers/cpu-heavy.mjs');
+const tenth = (ctx) => Math.max(1000, Math.floor(ctx.records / 10));
 const tool = (label, file, ...args) => ({ label, argv: [file, ...args], requires: file });
 
 /**
@@ -60,6 +69,12 @@ const CASES = [
   stalled({ name: 'stall', subject: op('map', MAP_EXPR), baseline: rawMap(MAP_FN), limitMiB: 120 }),
   startup({ name: 'startup', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op --version', argv: [NODE, OP, '--version'] }, target: 2 }),
   startup({ name: 'startup-map', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op map r </dev/null', argv: [NODE, OP, 'map', 'r'] } }),
+  // Worker threads (-w): against the single-thread limit, against themselves, and by chunk size.
+  compare({ name: 'map-w2', group: 'workers', baseline: rawMap(MAP_FN), subject: opWorkers(2, 0, 'map', MAP_EXPR), target: 1 / 1.5, verify: 'bytes' }),
+  compare({ name: 'heavy-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', HEAVY), subject: opWorkers(2, 0, 'map', HEAVY), target: 1 / 1.8, records: tenth }),
+  compare({ name: 'w1-inline', group: 'workers', baseline: op('map', MAP_EXPR), subject: opWorkers(1, 0, 'map', MAP_EXPR), target: 1.25, verify: 'bytes' }),
+  memory({ name: 'rss-w2', group: 'workers', subject: opWorkers(2, 0, 'map', MAP_EXPR), limitMiB: 250 }),
+  ...[64, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
   compare({ name: 'jq', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('jq', 'jq', '-c', '.s2 = .score * 2'), verify: 'lines' }),
   compare({ name: 'mlr', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('mlr', 'mlr', '--ijsonl', '--ojsonl', 'put', '$s2 = $score * 2'), verify: 'lines' }),
   compare({ name: 'ndjson-map', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('ndjson-map', 'ndjson-map', 'd.s2 = d.score * 2, d'), verify: 'lines' }),
@@ -68,16 +83,16 @@ const CASES = [
 // ------------------------------------------------------------------ case kinds
 
 /** Wall-clock of `subject` against `baseline` over the main input: median of --runs each. */
-function compare({ name, group, baseline, subject, target, verify }) {
+function compare({ name, group, baseline, subject, target, verify, records }) {
   return {
     name,
     group,
     async run(ctx) {
-      const base = { name, baseline: baseline.label, target: target ? `≤ ${target}` : '', ok: null, note: '' };
+      const base = { name, baseline: baseline.label, target: target ? `≤ ${+target.toFixed(2)}` : '', ok: null, note: '' };
       const missing = [baseline, subject].find((program) => program.requires && !findExecutable(program.requires));
       if (missing) return [{ ...base, note: `${missing.requires} not installed` }];
       const note = verify ? await verifyOutput(ctx, baseline, subject, verify) : '';
-      const input = await ctx.data(ctx.records);
+      const input = await ctx.data(records ? records(ctx) : ctx.records);
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input }), () => measure(subject, { input }));
       const ratio = median(s.seconds) / median(b.seconds);
       return [{
@@ -95,9 +110,10 @@ function compare({ name, group, baseline, subject, target, verify }) {
 }
 
 /** Peak RSS of `subject` over the main input and over a quarter of it: memory must not grow with input. */
-function memory({ name, subject, limitMiB }) {
+function memory({ name, group, subject, limitMiB }) {
   return {
     name,
+    group,
     async run(ctx) {
       const quarter = Math.max(1, Math.floor(ctx.records / 4));
       const small = await ctx.data(quarter);
@@ -121,7 +137,7 @@ function stalled({ name, subject, baseline, limitMiB }) {
   return {
     name,
     async run(ctx) {
-      const input = await ctx.data(ctx.records);
+      const input = await ctx.data(records ? records(ctx) : ctx.records);
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input, stall: ctx.stall }), () => measure(subject, { input, stall: ctx.stall }));
       const complete = [...b.consumed, ...s.consumed].every((lines) => lines === ctx.records);
       const peak = Math.max(...s.peakKiB);
@@ -184,7 +200,7 @@ async function measure(program, { input, capture = false, stall = 0 }) {
   const argv = TIME ? [TIME, '-f', '%M', '-o', timeOut, ...program.argv] : program.argv;
   const stdout = capture || stall ? 'pipe' : devnull;
   const started = performance.now();
-  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, stdout, 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, stdout, 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...program.env } });
   closeSync(stdin);
   closeSync(devnull);
   const stderr = [];

@@ -6,11 +6,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeScratch, QUIET_MS, readLines, RECORD_RUN, removeScratch, waitUntil, WatchProcess } from './watch-process.js';
 
-/** Saves with vim itself, in each 'backupcopy' mode: `yes` writes in place; `no` (and `auto`, for a plain file) renames the old file away and writes a new one. */
+/**
+ * Saves with vim itself, in each 'backupcopy' mode: `yes` writes in place; `no` (and `auto`,
+ * for a plain file) renames the old file away and writes a new one. 'backupskip' is emptied:
+ * its default (/tmp/*) would skip the dance wherever the checkout lives under /tmp.
+ */
 function saveWithVim(path: string, mode: string, line: string): void {
   execFileSync(
     'vim',
-    ['-N', '-u', 'NONE', '-i', 'NONE', '-es', '-c', `set backupcopy=${mode} writebackup`, '-c', `call setline(1, [${JSON.stringify(line)}])`, '-c', 'wq', path],
+    ['-N', '-u', 'NONE', '-i', 'NONE', '-es', '-c', `set backupcopy=${mode} writebackup backupskip=`, '-c', `call setline(1, [${JSON.stringify(line)}])`, '-c', 'wq', path],
     { stdio: 'ignore', timeout: 20_000 },
   );
 }
