@@ -137,7 +137,7 @@ function stalled({ name, subject, baseline, limitMiB }) {
   return {
     name,
     async run(ctx) {
-      const input = await ctx.data(records ? records(ctx) : ctx.records);
+      const input = await ctx.data(ctx.records);
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input, stall: ctx.stall }), () => measure(subject, { input, stall: ctx.stall }));
       const complete = [...b.consumed, ...s.consumed].every((lines) => lines === ctx.records);
       const peak = Math.max(...s.peakKiB);
