@@ -74,7 +74,7 @@ const CASES = [
   compare({ name: 'heavy-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', HEAVY), subject: opWorkers(2, 0, 'map', HEAVY), target: 1 / 1.8, records: tenth }),
   compare({ name: 'w1-inline', group: 'workers', baseline: op('map', MAP_EXPR), subject: opWorkers(1, 0, 'map', MAP_EXPR), target: 1.25, verify: 'bytes' }),
   memory({ name: 'rss-w2', group: 'workers', subject: opWorkers(2, 0, 'map', MAP_EXPR), limitMiB: 250 }),
-  ...[64, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
+  ...[64, 112, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
   compare({ name: 'jq', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('jq', 'jq', '-c', '.s2 = .score * 2'), verify: 'lines' }),
   compare({ name: 'mlr', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('mlr', 'mlr', '--ijsonl', '--ojsonl', 'put', '$s2 = $score * 2'), verify: 'lines' }),
   compare({ name: 'ndjson-map', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('ndjson-map', 'ndjson-map', 'd.s2 = d.score * 2, d'), verify: 'lines' }),
