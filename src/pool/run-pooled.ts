@@ -105,13 +105,18 @@ export class PooledPump {
     await this.settle();
     clearInterval(this.watchdog);
     let teardownFailure: unknown;
+    // Taken first: destroy() forgets its threads at once, before their teardown has run.
+    const threads = this.pool.threads;
     const destroyed = this.pool.destroy().then(
       () => true,
       (error: unknown) => ((teardownFailure = error), true),
     );
     const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), DESTROY_TIMEOUT_MS).unref());
-    // A teardown that never returns must not hold the run: the threads end with the process.
-    if (!(await Promise.race([destroyed, timer]))) teardownFailure ??= new Error(`did not finish within ${DESTROY_TIMEOUT_MS / 1000} s`);
+    // A teardown that never returns must not hold the run (nor keep the process alive).
+    if (!(await Promise.race([destroyed, timer]))) {
+      teardownFailure ??= new Error(`did not finish within ${DESTROY_TIMEOUT_MS / 1000} s`);
+      await Promise.all(threads.map((thread) => thread.terminate()));
+    }
     if (this.failure !== undefined) throw this.failure;
     if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure });
   }

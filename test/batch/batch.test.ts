@@ -30,6 +30,13 @@ for (const workers of modes) {
     assert.is(restored.stdout, (lines(input) as unknown[]).map((value) => JSON.stringify(value) + '\n').join(''));
   });
 
+  test(`batch then slice gives back canonical NDJSON byte for byte${label}`, async () => {
+    const input = readFileSync(join(FIXTURES, 'people.ndjson'), 'utf8');
+    const batched = await runOp(['batch', '--size', '3', ...workers], { input, env: { OP_CHUNK_BYTES: '256' } });
+    const restored = await runOp(['slice', ...workers], { input: batched.stdout });
+    assert.is(restored.stdout, input);
+  });
+
   test(`a handler maps N records to M${label}`, async () => {
     const result = await runOp(['batch', '--size', '4', '[{sum: r.reduce((a, b) => a + b, 0), n: r.length}]', '--stats', ...workers], {
       input: numbers(10),

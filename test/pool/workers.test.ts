@@ -97,6 +97,41 @@ test('a record that loops forever is cut by --timeout; its worker is replaced an
   assert.equal(letters.map((e) => [e.line, e.error.name]), [[8, 'TimeoutError']]);
 });
 
+test('--max-errors stops a worker run (at the chunk holding the Nth failure), exit 1', async () => {
+  const input = ndjson(Array.from({ length: 2000 }, (_, id) => ({ id })));
+  const result = await runOp(['map', 'r.id % 100 === 5 ? r.x.y : r.id', '-w', '2', '--errors', '/dev/null', '--max-errors', '3', '--stats'], {
+    input,
+    env: { OP_CHUNK_BYTES: '512' },
+  });
+  assert.is(result.status, 1);
+  assert.match(result.stderr, /stopped after 3 failed records \(--max-errors 3\)/);
+  const out = lines(result.stdout) as number[];
+  // Everything up to the third failure (id 205) is written, and the run stops soon after it.
+  assert.equal(out.slice(0, 200), [...Array(206).keys()].filter((id) => id % 100 !== 5).slice(0, 200));
+  assert.ok(out.length < 1000, `stopped early: ${out.length} records written`);
+});
+
+test('--workdir and --progress work with workers', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'opkit-wd-'));
+  const input = '{"name":"a"}\n{"name":"b","fail":true}\n{"name":"c"}\n';
+  const result = await runOp(['map', handler('use-workdir.mjs'), '-w', '2', '--workdir', root, '--id', 'name', '--errors', '/dev/null', '--progress'], { input });
+  assert.is(result.status, 3, result.stderr);
+  assert.equal((lines(result.stdout) as Array<{ name: string }>).map((r) => r.name), ['a', 'c']);
+  const { readdirSync } = await import('node:fs');
+  assert.equal(readdirSync(root), ['b'], 'the failed record keeps its workdir');
+  assert.match(result.stderr, /op map: 3 records/);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a teardown that never finishes cannot hang the run', async () => {
+  const started = Date.now();
+  const result = await runOp(['map', handler('stuck-teardown.mjs'), '-w', '2'], { input: '{"a":1}\n', timeoutMs: 30_000 });
+  assert.is(result.stdout, '{"a":1}\n');
+  assert.is(result.status, 1);
+  assert.match(result.stderr, /^op map: teardown failed: Error: did not finish within 10 s\n/);
+  assert.ok(Date.now() - started < 20_000);
+});
+
 test('a module that fails to load is a usage error before any input is read', async () => {
   const result = await runOp(['map', handler('bad-syntax.mjs'), '-w', '2'], { input: '{"a":1}\n' });
   assert.is(result.status, 2);
