@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
-import { handlerFlags } from './shared-flags.js';
+import { handlerFlags } from './base-flags.js';
 
 const { 'input-format': _inputFormat, ...batchHandlerFlags } = handlerFlags;
 

@@ -6,6 +6,10 @@ import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 import WatchCommand from './watch.js';
 
+// oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
+// single file the CLI loads at start-up.
+export { execute } from '@oclif/core';
+
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
   map: MapCommand,

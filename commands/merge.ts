@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
-import { ioFlags } from './shared-flags.js';
+import { ioFlags } from './base-flags.js';
 
 export default class MergeCommand extends OpCommand {
   static override summary = 'Merge NDJSON inputs into one: concatenate, interleave, or k-way merge by a key.';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { ioFlags } from './shared-flags.js';
+import { ioFlags } from './base-flags.js';
 
 export default class ShardCommand extends OpCommand {
   static override summary = "Keep this rank's share of the records: record i when i % world == rank.";

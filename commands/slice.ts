@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
-import { handlerFlags } from './shared-flags.js';
+import { handlerFlags } from './base-flags.js';
 
 export default class SliceCommand extends HandlerCommand {
   static override summary = 'Turn each record into zero or more records.';

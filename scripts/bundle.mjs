@@ -19,7 +19,7 @@ const engineStaysOutside = {
 };
 
 await build({
-  entryPoints: [join(root, 'dist/commands/main.js')],
+  entryPoints: [join(root, 'dist/commands/index.js')],
   outfile: join(root, 'dist/op.mjs'),
   bundle: true,
   platform: 'node',

@@ -9,7 +9,7 @@ import type { Kind } from '../engine/kinds.js';
 import { resolveRank } from '../shard/resolve-rank.js';
 import { reportError } from './report-error.js';
 
-/** The flags every handler command parses (see commands/shared-flags.ts). */
+/** The flags every handler command parses (see commands/base-flags.ts). */
 export interface HandlerCommandFlags {
   in?: string[] | undefined;
   out?: string | undefined;
