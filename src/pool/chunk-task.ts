@@ -48,9 +48,8 @@ export interface FailureData {
 }
 
 export interface ChunkResult {
-  /** Output bytes (transferred, not copied). */
-  out: ArrayBuffer;
-  outBytes: number;
+  /** Output bytes, in pieces (transferred, not copied). */
+  out: ArrayBuffer[];
   stats: Stats;
   deadLetters: DeadLetter[];
   failure: FailureData | undefined;

@@ -9,6 +9,7 @@ import { newStats } from '../engine/stats.js';
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
 import { decodeLines } from '../io/decode-lines.js';
+import { cutPieces } from './cut-pieces.js';
 import type { ChunkResult, ChunkTask, FailureData, WorkerSetup } from './chunk-task.js';
 
 /** How often a waiting worker proves it is alive to the --timeout watchdog. */
@@ -80,33 +81,37 @@ export default async function runChunk(task: ChunkTask): Promise<unknown> {
     beat[1] = threadId;
     beats.add(beat);
   }
-  const parts: string[] = [];
-  const { lines, bad } = decodeLines(Buffer.from(task.sab, task.start, task.end - task.start));
+  const out: ArrayBuffer[] = [];
   const run: LineRun = {
     runner,
     window,
     source: task.source,
     nextIndex: task.firstIndex,
-    write: (out) => void parts.push(out),
+    write: (text) => void out.push(encode(text)),
     halted: () => window.failed,
     beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined,
   };
   // op batch: the main thread decided the batches, so they come out as they would inline.
   const batcher = setup.batch && task.batches && new Batcher(runner, setup.batch, setup.handler.type !== 'builtin', [...task.batches]);
+  const start = batcher && ((text: string, line: number, index: number, why: string | undefined) => batcher.add(text, line, index, task.source, why));
   try {
-    await runLines(run, lines, bad, task.firstLine, batcher && ((text, line, index, why) => batcher.add(text, line, index, task.source, why)));
+    const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
+    let line = task.firstLine;
+    for (const piece of cutPieces(bytes)) {
+      const { lines, bad } = decodeLines(piece);
+      await runLines(run, lines, bad, line, start);
+      line += lines.length;
+      if (window.failed) break;
+    }
     if (batcher && !window.failed) await runRecords(run, 1, () => batcher.flush());
     await window.drain();
-    parts.push(window.take());
+    const rest = window.take();
+    if (rest) out.push(encode(rest));
   } finally {
     if (beat) beats.delete(beat);
   }
-  const out = Buffer.from(parts.join(''), 'utf8');
-  // A Buffer this size owns its ArrayBuffer (only buffers under 4 KiB come from the shared pool).
-  const owned = out.byteOffset === 0 && out.buffer.byteLength === out.length ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
   const result: ChunkResult = {
-    out: owned as ArrayBuffer,
-    outBytes: out.length,
+    out,
     stats: runner.stats,
     deadLetters,
     failure: window.failed ? toFailure(window.headFailure) : undefined,
@@ -121,14 +126,22 @@ export async function teardown(): Promise<void> {
   if ('fn' in handler && handler.teardown) await handler.teardown(lifecycleContext(shared));
 }
 
+/** UTF-8 bytes of `text` in an ArrayBuffer of their own, to transfer rather than copy. */
+function encode(text: string): ArrayBuffer {
+  const bytes = Buffer.from(text, 'utf8');
+  // Above 4 KiB a Buffer owns its ArrayBuffer; below, it is a slice of Node's shared pool.
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes.buffer as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+}
+
 function movable(result: ChunkResult): unknown {
-  const wrapped = { [Tinypool.transferableSymbol]: [result.out], [Tinypool.valueSymbol]: result };
+  const wrapped = { [Tinypool.transferableSymbol]: result.out, [Tinypool.valueSymbol]: result };
   markMovable(wrapped);
   return wrapped;
 }
 
 function emptyResult(setupFailure: FailureData): ChunkResult {
-  return { out: new ArrayBuffer(0), outBytes: 0, stats: newStats(), deadLetters: [], failure: undefined, setupFailure };
+  return { out: [], stats: newStats(), deadLetters: [], failure: undefined, setupFailure };
 }
 
 function toFailure(error: unknown): FailureData {

@@ -12,13 +12,13 @@ import type { PoolSource } from '../io/open-source.js';
 import { readSharedChunks, type Numbering, type SharedChunk } from './read-shared-chunks.js';
 
 /**
- * 112 KiB chunks. The chunk's decoded text and its output stay under V8's 128 KiB limit for
- * ordinary heap objects, so they are recycled by the young generation instead of each being
- * mapped afresh: over 1,000,000 records with -w 2, 38k page faults instead of 128k at
- * 256 KiB, 17 MB less peak RSS, the same wall time; 64 KiB chunks cost more in messages
- * (bench/RESULTS.md). OP_CHUNK_BYTES overrides it, for the benchmarks and tests.
+ * 1 MiB tasks, which each worker runs in 112 KiB pieces (cut-pieces.ts). Over 1,000,000
+ * records with -w 2: 1.90-2.00 s at 896 KiB and 1.90 s at 1 MiB against 2.10-2.41 s for
+ * 112 KiB tasks, alternating with raw-map at 2.90-3.10 s; fewer tasks mean fewer messages
+ * and fewer of tinypool's per-task memory probes. OP_CHUNK_BYTES overrides it, for the
+ * benchmarks and tests.
  */
-export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 112 * 1024;
+export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 1024 * 1024;
 /**
  * The worker entry, next to this module; from the CLI bundle (dist/op.mjs) it is the
  * compiled module under dist/src/pool.
@@ -138,7 +138,7 @@ export class PooledPump {
       this.failure = fromFailure(result.setupFailure);
       return;
     }
-    if (result.outBytes > 0) await this.run.sink.write(new Uint8Array(result.out, 0, result.outBytes));
+    for (const piece of result.out) await this.run.sink.write(new Uint8Array(piece));
     if (result.deadLetters.length > 0 && this.run.errorSink) {
       await this.run.errorSink.write(result.deadLetters.map((entry) => JSON.stringify(entry) + '\n').join(''));
     }
@@ -167,7 +167,6 @@ export class PooledPump {
    */
   private async isolate(chunk: SharedChunk, source: string): Promise<ChunkResult> {
     const merged = emptyResult();
-    const parts: Buffer[] = [];
     for (const unit of splitUnits(chunk)) {
       if (merged.failure) break;
       const task = { sab: chunk.slot!.sab, start: unit.start, end: unit.end, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source, batches: chunk.batches && [unit.records.length] };
@@ -178,13 +177,12 @@ export class PooledPump {
         result = this.badRecords(unit.records, source, crash, this.run.setup.kind, 1);
       }
       if (result.setupFailure) return result;
-      parts.push(Buffer.from(result.out, 0, result.outBytes));
+      merged.out.push(...result.out);
       addStats(merged.stats, result.stats);
       merged.deadLetters.push(...result.deadLetters);
       merged.failure = result.failure;
     }
-    const out = Buffer.concat(parts);
-    return { ...merged, out: out.buffer.slice(out.byteOffset, out.byteOffset + out.length) as ArrayBuffer, outBytes: out.length };
+    return merged;
   }
 
   private async runTask(fields: Omit<ChunkTask, 'beat'>): Promise<ChunkResult> {
@@ -282,7 +280,7 @@ function* splitUnits(chunk: SharedChunk): Generator<Unit> {
 }
 
 function emptyResult(): ChunkResult {
-  return { out: new ArrayBuffer(0), outBytes: 0, stats: newStats(), deadLetters: [], failure: undefined, setupFailure: undefined };
+  return { out: [], stats: newStats(), deadLetters: [], failure: undefined, setupFailure: undefined };
 }
 
 function fromFailure(data: FailureData): OpError {

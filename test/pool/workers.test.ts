@@ -29,6 +29,20 @@ test('output is byte-identical to the inline run, in order; --unordered has the 
   assert.equal(unordered.stdout.split('\n').sort(), inline.stdout.split('\n').sort());
 });
 
+test('a large task runs in pieces: same output, and the same error lines, as inline', async () => {
+  // ~700 KB in one task: several 112 KiB pieces, with blank lines and CRLF across their edges.
+  const rows = Array.from({ length: 6000 }, (_, id) => JSON.stringify({ id, pad: 'p'.repeat(id % 200) }) + (id % 7 === 0 ? '\r\n' : '\n') + (id % 50 === 0 ? '\n' : ''));
+  rows[4321] = '{"broken":\n';
+  const input = '\ufeff' + rows.join('');
+  const args = ['map', '({id: r.id, line: ctx.line, i})', '--errors', '/dev/stderr'];
+  const inline = await runOp(args, { input });
+  const pooled = await runOp([...args, '-w', '2'], { input });
+  assert.is(pooled.status, 3, pooled.stderr);
+  assert.is(pooled.stdout, inline.stdout);
+  assert.is(pooled.stderr, inline.stderr);
+  assert.match(inline.stderr, /"stage":"parse"/);
+});
+
 test('filter and slice run in workers too; ctx.workerId tells workers apart', async () => {
   const filtered = await runOp(['filter', 'r.id % 3 === 0', '-w', '2'], { input: people, env: { OP_CHUNK_BYTES: '4096' } });
   assert.is(lines(filtered.stdout).length, N / 3);
