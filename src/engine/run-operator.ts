@@ -3,7 +3,7 @@ import { OpError, UsageError, describeCause } from '../core/errors.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
 import { checkInputs, openPoolSource, openSource } from '../io/open-source.js';
-import { openSink, type Sink } from '../io/open-sink.js';
+import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { Batcher, type BatchLimits } from './batcher.js';
 import type { Kind } from './kinds.js';
@@ -77,12 +77,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   let failure = runFailure;
   endProgress?.();
   stop.dispose();
-  try {
-    await sink.end();
-    await errorSink?.end();
-  } catch (error) {
-    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
-  }
+  failure ??= await endOutputs(sink, errorSink);
   if (options.stats) {
     const ms = Math.round(performance.now() - started);
     process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');

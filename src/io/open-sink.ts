@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, openSync } from 'node:fs';
-import { UsageError } from '../core/errors.js';
+import { OpError, UsageError, describeCause } from '../core/errors.js';
 
 /**
  * Where output lines go. `write` returns a promise only when the consumer is slower than
@@ -81,4 +81,17 @@ function openStream(path: string | undefined, flag: string): NodeJS.WritableStre
     throw new UsageError(`cannot open ${path} for writing: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return createWriteStream('', { fd });
+}
+
+/**
+ * Ends a run's outputs. A write that failed on the way surfaces here, as the run's error
+ * (undefined when everything reached its destination).
+ */
+export async function endOutputs(...outputs: Array<{ end(): Promise<void> } | undefined>): Promise<OpError | undefined> {
+  try {
+    for (const output of outputs) await output?.end();
+    return undefined;
+  } catch (error) {
+    return new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+  }
 }

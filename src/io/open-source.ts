@@ -14,15 +14,19 @@ export interface Source {
 
 /** Fails early, before any input is read, when a named input file cannot be opened. */
 export function checkInputs(specs: string[]): void {
-  for (const spec of specs) {
-    if (spec === '-') continue;
-    try {
-      if (statSync(spec).isDirectory()) throw new UsageError(`--in ${spec}: is a directory`);
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`--in ${spec}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-    }
+  for (const spec of specs) if (spec !== '-') checkInput(spec, `--in ${spec}`);
+}
+
+/** A usage error, named by `label`, unless `path` is a readable non-directory. */
+export function checkInput(path: string, label = path): void {
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${label}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
   }
+  if (directory) throw new UsageError(`${label}: is a directory`);
 }
 
 export function openSource(spec: string, readBytes = READ_BYTES): Source {

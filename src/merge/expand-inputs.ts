@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../core/errors.js';
+import { checkInput } from '../io/open-source.js';
 import { compareNatural } from './natural-compare.js';
 
 /**
@@ -17,7 +18,7 @@ export function expandInputs(specs: readonly string[]): string[] {
       if (files.includes('-')) throw new UsageError('- (stdin) can be read only once');
       files.push(spec);
     } else if (exists(spec) || !isDynamicPattern(spec)) {
-      checkFile(spec);
+      checkInput(spec);
       files.push(spec);
     } else {
       const matches = globSync(spec, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(spec) });
@@ -35,15 +36,4 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function checkFile(path: string): void {
-  let directory: boolean;
-  try {
-    directory = statSync(path).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
-  }
-  if (directory) throw new UsageError(`${path}: is a directory`);
 }

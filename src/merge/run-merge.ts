@@ -2,7 +2,7 @@ import { OpError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { openSource } from '../io/open-source.js';
-import { openSink, type Sink } from '../io/open-sink.js';
+import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
 import { concatInputs } from './concat.js';
 import { expandInputs } from './expand-inputs.js';
 import { mergeByKey } from './key-merge.js';
@@ -35,11 +35,7 @@ export async function runMerge(options: MergeOptions): Promise<number> {
   } catch (error) {
     failure = error instanceof OpError ? error : new OpError(`cannot read: ${describeCause(error)}`, { cause: error });
   }
-  try {
-    await sink.end();
-  } catch (error) {
-    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
-  }
+  failure ??= await endOutputs(sink);
   if (failure !== undefined) throw failure;
   return EXIT.ok;
 }

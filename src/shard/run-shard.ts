@@ -2,6 +2,7 @@ import { OpError, RecordError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { checkInputs, openSource } from '../io/open-source.js';
+import { endOutputs } from '../io/open-sink.js';
 import { openShares, type Shares } from './open-shares.js';
 import { IndexRouter } from './route-by-index.js';
 import { RecordRouter } from './route-records.js';
@@ -54,11 +55,7 @@ export async function runShard(options: ShardOptions): Promise<number> {
   } catch (error) {
     failure = error;
   }
-  try {
-    await shares.end();
-  } catch (error) {
-    failure ??= new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
-  }
+  failure ??= await endOutputs(shares);
   if (failure !== undefined) throw failure;
   return EXIT.ok;
 }
