@@ -1,6 +1,7 @@
 /** Counters the progress line reads; updated by the engine as it goes. */
 export interface ProgressCounters {
-  records: number;
+  /** Records taken in so far: read from the runner's own count, so nothing is counted twice. */
+  records: () => number;
   bytes: number;
   /** Total input bytes, when every input is a regular file. */
   totalBytes: number | undefined;
@@ -14,10 +15,10 @@ export function startProgress(command: string, counters: ProgressCounters, strea
   const started = performance.now();
   const render = (): void => {
     const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 ? Math.round(counters.records / seconds) : 0;
+    const rate = seconds > 0 ? Math.round(counters.records() / seconds) : 0;
     const total = counters.totalBytes;
     const percent = total ? `  ${Math.min(100, Math.floor((counters.bytes / total) * 100))}%` : '';
-    stream.write(`\r\x1b[K${command}: ${counters.records.toLocaleString('en-US')} records  ${rate.toLocaleString('en-US')}/s${percent}`);
+    stream.write(`\r\x1b[K${command}: ${counters.records().toLocaleString('en-US')} records  ${rate.toLocaleString('en-US')}/s${percent}`);
   };
   const timer = setInterval(render, INTERVAL_MS);
   timer.unref();

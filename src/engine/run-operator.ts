@@ -70,7 +70,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
   const stop = new StopSignal();
   const started = performance.now();
-  const counters: ProgressCounters = { records: 0, bytes: 0, totalBytes: 0 };
+  const counters: ProgressCounters = { records: () => 0, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const parts: RunParts = { options, handler, sink, errorSink, stop, counters };
   const { stats, failure: runFailure } = await (options.workers > 0 ? runWithWorkers(parts) : runInline(parts));
@@ -104,8 +104,7 @@ async function runInline({ options, handler, sink, errorSink, stop, counters }: 
   const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
   const batcher = options.batch && new Batcher(runner, options.batch, options.handler.type !== 'builtin');
   const pump = new Pump(runner, window, sink, errorSink, stop, counters, batcher);
-  // The progress line reads the runner's own count rather than a callback per record.
-  Object.defineProperty(counters, 'records', { get: () => runner.stats.in });
+  counters.records = () => runner.stats.in;
   let failure: unknown;
   try {
     if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
@@ -131,6 +130,7 @@ async function runInline({ options, handler, sink, errorSink, stop, counters }: 
 async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunParts): Promise<{ stats: Stats; failure: unknown }> {
   const { PooledPump } = await import('../pool/run-pooled.js');
   const stats = newStats();
+  counters.records = () => stats.in;
   const pump = new PooledPump({
     setup: {
       command: options.command,
@@ -155,10 +155,7 @@ async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunP
     errorSink,
     stats,
     halted: () => stop.stopped,
-    onChunk: (bytes, records) => {
-      counters.bytes += bytes;
-      counters.records += records;
-    },
+    onChunk: (bytes) => (counters.bytes += bytes),
   });
   let failure: unknown;
   try {

@@ -37,7 +37,8 @@ export interface PooledRun {
   errorSink: Sink | undefined;
   stats: Stats;
   halted: () => boolean;
-  onChunk: (bytes: number, records: number) => void;
+  /** Input bytes handed to the workers, for the progress line. */
+  onChunk: (bytes: number) => void;
 }
 
 /**
@@ -86,7 +87,7 @@ export class PooledPump {
 
   async read(source: PoolSource): Promise<void> {
     for await (const chunk of readSharedChunks(source, this.ring, this.numbering, () => this.halted, this.run.setup.batch)) {
-      this.run.onChunk(chunk.bytes, chunk.records);
+      this.run.onChunk(chunk.bytes);
       this.undelivered++;
       const outcome = this.runChunk(chunk, source.name);
       const deliver = (): Promise<void> =>
