@@ -194,7 +194,8 @@ async function callLifecycle(name: string, call: () => unknown): Promise<void> {
 
 /** The read → run → write loop, shared by NDJSON lines and parsed JSON values. */
 class Pump {
-  private index = 0;
+  /** One record loop for the whole run: the record index runs on across chunks and sources. */
+  private readonly run: LineRun;
 
   constructor(
     private readonly runner: RecordRunner,
@@ -204,7 +205,9 @@ class Pump {
     private readonly stop: StopSignal,
     private readonly counters: ProgressCounters,
     private readonly batcher: Batcher | undefined,
-  ) {}
+  ) {
+    this.run = { runner, window, source: '', nextIndex: 0, write: (out) => this.write(out), halted: () => this.halted };
+  }
 
   /** No more input is to be taken: stopped, or a record failed. */
   get halted(): boolean {
@@ -219,7 +222,7 @@ class Pump {
     const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await this.nextRead(reads, source.name);
+        const next = await this.nextRead(reads);
         if (next.done) break;
         this.counters.bytes += next.value.length;
         const chunk = splitter.push(next.value);
@@ -240,7 +243,7 @@ class Pump {
    * The next read; with `op batch --wait`, a batch whose time is up is flushed while the
    * read is still pending, so a slow or live input keeps flowing.
    */
-  private async nextRead(reads: AsyncIterator<Buffer>, source: string): Promise<IteratorResult<Buffer>> {
+  private async nextRead(reads: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
     const next = reads.next();
     for (;;) {
       const deadline = this.batcher?.deadline;
@@ -250,13 +253,12 @@ class Pump {
       const first = await Promise.race([next, due]);
       clearTimeout(timer);
       if (first !== 'due') return first;
-      await this.flushBatch(source);
+      await this.flushBatch();
     }
   }
 
-  private flushBatch(source: string): Promise<void> {
-    const run = this.lineRun(source);
-    return runRecords(run, 1, () => this.batcher?.flush()).finally(() => (this.index = run.nextIndex));
+  private flushBatch(): Promise<void> {
+    return runRecords(this.run, 1, () => this.batcher?.flush());
   }
 
   async readValues(spec: string): Promise<void> {
@@ -281,41 +283,30 @@ class Pump {
 
   /** Flushes the last batch, waits for records in flight, writes what they produced, and surfaces the failure if any. */
   async finish(): Promise<void> {
-    if (this.batcher && !this.halted) await this.flushBatch('');
+    if (this.batcher && !this.halted) await this.flushBatch();
     await this.window.drain();
     await this.sink.write(this.window.take());
     if (this.window.failed) throw this.window.headFailure;
   }
 
   private runLines(chunk: LineChunk, source: string): Promise<void> {
-    const run = this.lineRun(source);
+    this.run.source = source;
     const batcher = this.batcher;
     const start = batcher && ((text: string, line: number, index: number, bad: string | undefined) => batcher.add(text, line, index, source, bad));
-    return runLines(run, chunk.lines, chunk.bad, chunk.firstLine, start).finally(() => (this.index = run.nextIndex));
+    return runLines(this.run, chunk.lines, chunk.bad, chunk.firstLine, start);
   }
 
   /** Parsed values (`--input-format json`) through the same loop; their ordinal stands in for a line. */
   private runValues(values: unknown[], source: string, firstOrdinal: number): Promise<void> {
-    const run = this.lineRun(source);
-    return runRecords(run, values.length, (k) => this.runner.runValue(values[k], firstOrdinal + k, run.nextIndex++, source)).finally(
-      () => (this.index = run.nextIndex),
-    );
-  }
-
-  private lineRun(source: string): LineRun {
-    return {
-      runner: this.runner,
-      window: this.window,
-      source,
-      nextIndex: this.index,
-      write: (out) => this.write(out),
-      halted: () => this.halted,
-    };
+    const run = this.run;
+    run.source = source;
+    return runRecords(run, values.length, (k) => this.runner.runValue(values[k], firstOrdinal + k, run.nextIndex++, source));
   }
 
   private async write(out: string): Promise<void> {
     if (out.length > 0) await this.sink.write(out);
-    await this.errorSink?.write('');
+    // Dead letters are written as they happen; a slow --errors file holds the run back too.
+    await this.errorSink?.drain();
   }
 
   private addSize(size: number | undefined): void {

@@ -10,6 +10,8 @@ export interface Sink {
   /** Text or bytes (op shard and op merge route lines as bytes, never decoding them). */
   write(text: string | Uint8Array): Promise<void> | undefined;
   end(): Promise<void>;
+  /** Resolves once buffered output is written, when there is a backlog; else undefined. */
+  drain(): Promise<void> | undefined;
   /** True once the reader went away (EPIPE): further output is discarded. */
   readonly closed: boolean;
 }
@@ -49,6 +51,9 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       if (closed || text.length === 0) return undefined;
       if (stream.write(text)) return undefined;
       return closed ? undefined : Promise.race([drained(), gone]);
+    },
+    drain() {
+      return closed || !stream.writableNeedDrain ? undefined : Promise.race([drained(), gone]);
     },
     async end() {
       if (failure) throw failure;
