@@ -60,9 +60,15 @@ test('10,000-deep nesting is processed', async () => {
   assert.is(result.stdout, `${deep}\n{"a":1}\n`);
 });
 
-test('--progress writes a live line to stderr', async () => {
+test('--progress writes a live line to stderr, with a percentage when the input size is known', async () => {
   const result = await runOp(['map', 'r', '--progress'], { input: '1\n2\n3\n' });
   assert.match(result.stderr, /op map: 3 records/);
+  assert.not.match(result.stderr, /%/, 'a pipe has no known size');
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-progress-'));
+  writeFileSync(join(dir, 'in.ndjson'), '1\n2\n3\n');
+  const sized = await runOp(['map', 'r', '--progress', '--in', join(dir, 'in.ndjson')]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.match(sized.stderr, /op map: 3 records {2}\d+\/s {2}100%/);
 });
 
 test('--workdir: one directory per record, removed after success, kept after failure', async () => {
