@@ -1,11 +1,11 @@
 import { UsageError } from '../core/errors.js';
-import type { BatchLimits } from '../engine/batcher.js';
+import type { BatchLimits } from '../records/batcher.js';
 import { loadConfig } from '../handler/load-config.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
-import { resolveWorkers } from '../pool/resolve-workers.js';
-import type { Kind } from '../engine/kinds.js';
+import { resolveWorkers } from '../executors/resolve-workers.js';
+import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../shard/resolve-rank.js';
 import { reportError } from './report-error.js';
 

@@ -4,19 +4,38 @@ export interface Place {
   line: number;
 }
 
-/** Base of every error opkit reports to the user; `code` picks the exit status. */
+/** What a handler command does with each handler result. */
+export type Kind = 'map' | 'filter' | 'slice' | 'batch';
+
+/**
+ * Where a record (or the run) failed. Failures before the handler ran are never retried:
+ * the same bytes fail the same way.
+ */
+export type Stage = 'read' | 'decode' | 'parse' | 'serialize' | 'setup' | 'teardown' | Kind;
+
+export interface OpErrorOptions {
+  exitCode?: number;
+  place?: Place | undefined;
+  excerpt?: string | undefined;
+  stage?: Stage | undefined;
+  cause?: unknown;
+}
+
+/** Base of every error opkit reports to the user; `exitCode` picks the exit status. */
 export class OpError extends Error {
   readonly exitCode: number;
   readonly place: Place | undefined;
   /** The offending input line, shown under the message. */
   readonly excerpt: string | undefined;
+  readonly stage: Stage | undefined;
 
-  constructor(message: string, options: { exitCode?: number; place?: Place; excerpt?: string; cause?: unknown } = {}) {
+  constructor(message: string, options: OpErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'OpError';
     this.exitCode = options.exitCode ?? 1;
     this.place = options.place;
     this.excerpt = options.excerpt;
+    this.stage = options.stage;
   }
 }
 
@@ -28,39 +47,76 @@ export class UsageError extends OpError {
   }
 }
 
-/** A record failed at a stage (read, decode, parse, the handler, serialise). */
+/** A record failed at a stage (read, decode, parse, the handler, serialise) and stops the run. */
 export class RecordError extends OpError {
-  readonly stage: string;
   readonly attempts: number;
 
-  constructor(cause: unknown, options: { place: Place; stage: string; attempts: number; excerpt?: string }) {
-    super(describeCause(cause), { place: options.place, excerpt: options.excerpt, cause });
+  constructor(cause: unknown, options: { place: Place; stage: Stage; attempts: number; excerpt?: string | undefined }) {
+    super(describeCause(cause), { place: options.place, excerpt: options.excerpt, stage: options.stage, cause });
     this.name = 'RecordError';
-    this.stage = options.stage;
     this.attempts = options.attempts;
   }
 }
 
-/** Bytes that cannot be a record: invalid UTF-8, a line past the length limit. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
+/** Bytes that cannot be a record: invalid UTF-8 (`decode`), a line past the length limit (`read`). */
+export class InputError extends OpError {
+  constructor(message: string, stage: 'read' | 'decode') {
+    super(message, { stage });
     this.name = 'InputError';
   }
 }
 
 /** A handler call that ran past `--timeout`. */
-export class TimeoutError extends Error {
+export class TimeoutError extends OpError {
   constructor(ms: number) {
     super(`timed out after ${ms} ms`);
     this.name = 'TimeoutError';
   }
 }
 
-/** The name and message of anything thrown, as one line. */
+/** A handler result that cannot become output (BigInt, a cycle, not an iterable); never retried. */
+export class OutputError extends OpError {
+  constructor(message: string) {
+    super(message, { stage: 'serialize' });
+    this.name = 'TypeError';
+  }
+}
+
+/** An error as plain data, so it crosses a thread boundary with its name, stage and place. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  exitCode: number;
+  stage: Stage | undefined;
+  attempts: number | undefined;
+  place: Place | undefined;
+  excerpt: string | undefined;
+}
+
+export function toErrorData(error: unknown): ErrorData {
+  if (error instanceof OpError) {
+    const attempts = error instanceof RecordError ? error.attempts : undefined;
+    return { name: error.name, message: error.message, exitCode: error.exitCode, stage: error.stage, attempts, place: error.place, excerpt: error.excerpt };
+  }
+  const { name, message } = causeParts(error);
+  return { name, message, exitCode: 1, stage: undefined, attempts: undefined, place: undefined, excerpt: undefined };
+}
+
+/** The error again on this side of the boundary: same name, message, stage, place and exit status. */
+export function fromErrorData(data: ErrorData): OpError {
+  const error = new OpError(data.message, { exitCode: data.exitCode, place: data.place, excerpt: data.excerpt, stage: data.stage });
+  error.name = data.name;
+  return error;
+}
+
+/** The name and message of anything thrown, as one line; describing a failure never fails. */
 export function causeParts(cause: unknown): { name: string; message: string } {
-  if (cause instanceof Error) return { name: cause.name, message: oneLine(cause.message) };
-  return { name: 'Error', message: oneLine(safeString(cause)) };
+  try {
+    if (cause instanceof Error) return { name: String(cause.name), message: oneLine(String(cause.message)) };
+    return { name: 'Error', message: oneLine(safeString(cause)) };
+  } catch {
+    return { name: 'Error', message: `a thrown ${typeName(cause)} that cannot be described` };
+  }
 }
 
 export function describeCause(cause: unknown): string {
@@ -74,6 +130,11 @@ function safeString(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** `typeof`, which never runs user code (a revoked Proxy throws on nearly everything else). */
+function typeName(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 function oneLine(text: string): string {

@@ -1,17 +1,20 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, UsageError, describeCause } from '../core/errors.js';
+import { OpError, describeCause, type Kind } from '../core/errors.js';
+import type { Executor } from '../executors/executor.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
-import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
-import { checkInputs, openPoolSource, openSource } from '../io/open-source.js';
-import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
-import { LineSplitter, type LineChunk } from '../io/split-lines.js';
-import { Batcher, type BatchLimits } from './batcher.js';
-import type { Kind } from './kinds.js';
+import type { SharedContext } from '../handler/record-context.js';
+import { checkInputs, openChunkSource, type ChunkSource } from '../io/open-source.js';
+import { endOutputs, openSink } from '../io/open-sink.js';
+import { overlongError } from '../io/split-lines.js';
+import type { BatchLimits } from '../records/batcher.js';
+import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
+import { failedRecords } from '../records/failed-records.js';
+import { ChunkRing } from './chunk-ring.js';
+import { Delivery } from './deliver-results.js';
 import { startProgress, type ProgressCounters } from './progress.js';
-import { RecordRunner, type DeadLetter } from './record-runner.js';
-import { ReorderWindow } from './reorder-window.js';
-import { runLines, runRecords, type LineRun } from './run-lines.js';
-import { newStats, type Stats } from './stats.js';
+import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface OperatorOptions {
@@ -43,131 +46,67 @@ export interface OperatorOptions {
   batch?: BatchLimits | undefined;
 }
 
-/** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
-const WINDOW_PER_SLOT = 16;
-
-/** What both paths (inline and worker threads) run with. */
-interface RunParts {
-  options: OperatorOptions;
-  handler: LoadedHandler;
-  sink: Sink;
-  errorSink: Sink | undefined;
-  stop: StopSignal;
-  counters: ProgressCounters;
-}
-
 /**
- * Runs one operator over its inputs: read chunks, cut lines, run records, write results in
- * order. Resolves to the exit status; throws the failure that stopped the run, after
+ * The trunk under every handler command: one reader cuts each source into numbered
+ * chunks, an executor turns each chunk into output, one delivery step writes the results
+ * in order. Resolves to the exit status; throws the failure that stopped the run, after
  * everything before it has been written.
  */
 export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
-  if (options.workers > 0 && options.inputFormat === 'json') throw new UsageError('--input-format json is parsed on the main thread; it does not combine with --workers');
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
+  const stop = new StopSignal();
   const sink = openSink(options.output, () => stop.stop('closed-output'));
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
-  const stop = new StopSignal();
   const started = performance.now();
-  const counters: ProgressCounters = { records: () => 0, bytes: 0, totalBytes: 0 };
-  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
-  const parts: RunParts = { options, handler, sink, errorSink, stop, counters };
-  const { stats, failure: runFailure } = await (options.workers > 0 ? runWithWorkers(parts) : runInline(parts));
-  let failure = runFailure;
-  endProgress?.();
+  const setup = chunkSetup(options);
+  let failure: unknown;
+  let delivery: Delivery | undefined;
+  try {
+    const executor = await startExecutor(options, setup, handler, stop);
+    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered });
+    failure = await pump(options, executor, delivery, stop);
+  } catch (error) {
+    failure = error;
+  }
   stop.dispose();
   failure ??= await endOutputs(sink, errorSink);
-  if (options.stats) {
+  const stats = delivery?.stats;
+  if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
     process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
-  return stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
+  return stats && stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
 }
 
-/** The handler on the main thread: setup, every record, teardown. */
-async function runInline({ options, handler, sink, errorSink, stop, counters }: RunParts): Promise<{ stats: Stats; failure: unknown }> {
-  const shared: SharedContext = {
-    command: options.command,
-    rank: options.rank,
-    world: options.world,
-    workerId: 0,
-    config: options.config,
-    signal: stop.handlers.signal,
-    workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
-    log: (line) => process.stderr.write(line + '\n'),
-  };
-  const deadLetter = errorSink && ((entry: DeadLetter) => void errorSink.write(JSON.stringify(entry) + '\n'));
-  const runner = new RecordRunner({ ...options, handler: handler.fn, wantsContext: handler.wantsContext, shared, deadLetter });
-  const window = new ReorderWindow(options.concurrency, Math.max(1024, options.concurrency * WINDOW_PER_SLOT), !options.unordered);
-  const batcher = options.batch && new Batcher(runner, options.batch, options.handler.type !== 'builtin');
-  const pump = new Pump(runner, window, sink, errorSink, stop, counters, batcher);
-  counters.records = () => runner.stats.in;
-  let failure: unknown;
-  try {
-    if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
-    for (const spec of options.inputs) {
-      if (pump.halted) break;
-      await (options.inputFormat === 'json' ? pump.readValues(spec) : pump.readLines(spec));
-    }
-    await pump.finish();
-  } catch (error) {
-    failure = error;
-  }
-  if (handler.teardown) {
-    try {
-      await callLifecycle('teardown', () => handler.teardown?.(lifecycleContext(shared)));
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  return { stats: runner.stats, failure };
-}
-
-/** The handler in worker threads (its setup and teardown run once per worker). */
-async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunParts): Promise<{ stats: Stats; failure: unknown }> {
-  const { PooledPump } = await import('../pool/run-pooled.js');
-  const stats = newStats();
-  counters.records = () => stats.in;
-  const pump = new PooledPump({
-    setup: {
-      command: options.command,
-      kind: options.kind,
-      handler: options.handler,
-      concurrency: options.concurrency,
-      unordered: options.unordered,
-      retries: options.retries,
-      retryDelay: options.retryDelay,
-      timeout: options.timeout,
-      deadLetters: errorSink !== undefined,
-      idField: options.idField,
-      config: options.config,
-      workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
-      rank: options.rank,
-      world: options.world,
-      batch: options.batch,
-    },
-    workers: options.workers,
-    maxErrors: options.maxErrors,
-    sink,
-    errorSink,
-    stats,
-    halted: () => stop.stopped,
-    onChunk: (bytes) => (counters.bytes += bytes),
-  });
+/** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
+async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal): Promise<unknown> {
+  const ring = new ChunkRing(executor.capacity + 1, executor.slotBytes);
+  const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
+  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
+  const halted = (): boolean => stop.stopped || delivery.failed;
+  const numbering: Numbering = { line: 1, index: 0 };
   let failure: unknown;
   try {
     for (const spec of options.inputs) {
-      if (pump.halted) break;
-      const source = openPoolSource(spec);
+      if (halted()) break;
+      const source = openInput(spec, options.inputFormat);
       counters.totalBytes = source.size === undefined || counters.totalBytes === undefined ? undefined : counters.totalBytes + source.size;
-      const release = stop.onStop(() => source.stream?.destroy());
+      const release = stop.onStop(() => source.stream.destroy());
+      // Line numbers are per source; record indexes run on across sources.
+      numbering.line = 1;
       try {
-        await pump.read(source);
+        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => executor.chunkBytes() })) {
+          counters.bytes += chunk.bytes.length;
+          const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
+          const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : executor.run(chunk, { errorLimit });
+          delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot));
+        }
       } catch (error) {
-        if (!stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+        if (!stop.stopped) throw error instanceof OpError ? error : new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
       } finally {
         release();
         source.close();
@@ -176,140 +115,69 @@ async function runWithWorkers({ options, sink, errorSink, stop, counters }: RunP
   } catch (error) {
     failure = error;
   }
+  await delivery.settle();
+  failure = delivery.failure ?? failure;
   try {
-    await pump.finish();
+    await executor.close();
   } catch (error) {
     failure ??= error;
   }
-  return { stats, failure };
+  endProgress?.();
+  return failure;
 }
 
-async function callLifecycle(name: string, call: () => unknown): Promise<void> {
-  try {
-    await call();
-  } catch (error) {
-    throw new OpError(`${name} failed: ${describeCause(error)}`, { cause: error });
-  }
+function openInput(spec: string, format: 'ndjson' | 'json'): ChunkSource {
+  const source = openChunkSource(spec);
+  if (format === 'ndjson') return source;
+  // A file is read through its stream too: the values become lines on the way.
+  const stream = source.fd === undefined ? source.stream : createReadStream('', { fd: source.fd, autoClose: false, start: 0 });
+  return { ...source, fd: undefined, stream: Readable.from(jsonLines(stream, source.name)) };
 }
 
-/** The read → run → write loop, shared by NDJSON lines and parsed JSON values. */
-class Pump {
-  /** One record loop for the whole run: the record index runs on across chunks and sources. */
-  private readonly run: LineRun;
+async function* jsonLines(stream: NodeJS.ReadableStream, name: string): AsyncGenerator<Buffer> {
+  const { jsonToLines } = await import('../io/json-to-lines.js');
+  yield* jsonToLines(stream as AsyncIterable<Buffer>, name);
+}
 
-  constructor(
-    private readonly runner: RecordRunner,
-    private readonly window: ReorderWindow,
-    private readonly sink: Sink,
-    private readonly errorSink: Sink | undefined,
-    private readonly stop: StopSignal,
-    private readonly counters: ProgressCounters,
-    private readonly batcher: Batcher | undefined,
-  ) {
-    this.run = { runner, window, source: '', nextIndex: 0, write: (out) => this.write(out), halted: () => this.halted };
-  }
+function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResult {
+  return failedRecords([{ line: chunk.firstLine, text: '' }], chunk.source, overlongError(), { stage: 'read', attempts: 0, deadLetters: options.errors !== undefined });
+}
 
-  /** No more input is to be taken: stopped, or a record failed. */
-  get halted(): boolean {
-    return this.stop.stopped || this.window.failed;
+async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal): Promise<Executor> {
+  if (options.workers > 0) {
+    const { ThreadsExecutor } = await import('../executors/threads.js');
+    return new ThreadsExecutor(setup, options.workers);
   }
+  const { InlineExecutor } = await import('../executors/inline.js');
+  const shared: SharedContext = {
+    command: options.command,
+    rank: options.rank,
+    world: options.world,
+    workerId: 0,
+    config: options.config,
+    signal: stop.handlers.signal,
+    workdir: setup.workdir,
+    log: (line) => process.stderr.write(line + '\n'),
+  };
+  return InlineExecutor.start(setup, handler, shared);
+}
 
-  async readLines(spec: string): Promise<void> {
-    const source = openSource(spec);
-    this.addSize(source.size);
-    const release = this.stop.onStop(() => source.stream.destroy());
-    const splitter = new LineSplitter();
-    const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await this.nextRead(reads);
-        if (next.done) break;
-        this.counters.bytes += next.value.length;
-        const chunk = splitter.push(next.value);
-        if (chunk) await this.runLines(chunk, source.name);
-        if (this.halted) break;
-      }
-      const tail = this.halted ? undefined : splitter.end();
-      if (tail) await this.runLines(tail, source.name);
-    } catch (error) {
-      if (!this.stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
-    } finally {
-      release();
-      await reads.return?.();
-    }
-  }
-
-  /**
-   * The next read; with `op batch --wait`, a batch whose time is up is flushed while the
-   * read is still pending, so a slow or live input keeps flowing.
-   */
-  private async nextRead(reads: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
-    const next = reads.next();
-    for (;;) {
-      const deadline = this.batcher?.deadline;
-      if (deadline === undefined) return next;
-      let timer: NodeJS.Timeout | undefined;
-      const due = new Promise<'due'>((resolve) => (timer = setTimeout(() => resolve('due'), Math.max(0, deadline - performance.now()))));
-      const first = await Promise.race([next, due]);
-      clearTimeout(timer);
-      if (first !== 'due') return first;
-      await this.flushBatch();
-    }
-  }
-
-  private flushBatch(): Promise<void> {
-    return runRecords(this.run, 1, () => this.batcher?.flush());
-  }
-
-  async readValues(spec: string): Promise<void> {
-    const source = openSource(spec);
-    this.addSize(source.size);
-    const release = this.stop.onStop(() => source.stream.destroy());
-    const { readJsonValues } = await import('../io/read-json-values.js');
-    let ordinal = 0;
-    try {
-      for await (const values of readJsonValues(source.stream)) {
-        await this.runValues(values, source.name, ordinal + 1);
-        ordinal += values.length;
-        if (this.halted) break;
-      }
-    } catch (error) {
-      if (this.halted) return;
-      throw new OpError(`invalid JSON after value ${ordinal}: ${describeCause(error)}`, { place: { source: source.name, line: ordinal + 1 }, cause: error });
-    } finally {
-      release();
-    }
-  }
-
-  /** Flushes the last batch, waits for records in flight, writes what they produced, and surfaces the failure if any. */
-  async finish(): Promise<void> {
-    if (this.batcher && !this.halted) await this.flushBatch();
-    await this.window.drain();
-    await this.sink.write(this.window.take());
-    if (this.window.failed) throw this.window.headFailure;
-  }
-
-  private runLines(chunk: LineChunk, source: string): Promise<void> {
-    this.run.source = source;
-    const batcher = this.batcher;
-    const start = batcher && ((text: string, line: number, index: number, bad: string | undefined) => batcher.add(text, line, index, source, bad));
-    return runLines(this.run, chunk.lines, chunk.bad, chunk.firstLine, start);
-  }
-
-  /** Parsed values (`--input-format json`) through the same loop; their ordinal stands in for a line. */
-  private runValues(values: unknown[], source: string, firstOrdinal: number): Promise<void> {
-    const run = this.run;
-    run.source = source;
-    return runRecords(run, values.length, (k) => this.runner.runValue(values[k], firstOrdinal + k, run.nextIndex++, source));
-  }
-
-  private async write(out: string): Promise<void> {
-    if (out.length > 0) await this.sink.write(out);
-    // Dead letters are written as they happen; a slow --errors file holds the run back too.
-    await this.errorSink?.drain();
-  }
-
-  private addSize(size: number | undefined): void {
-    this.counters.totalBytes = size === undefined || this.counters.totalBytes === undefined ? undefined : this.counters.totalBytes + size;
-  }
+function chunkSetup(options: OperatorOptions): ChunkSetup {
+  return {
+    command: options.command,
+    kind: options.kind,
+    handler: options.handler,
+    concurrency: options.concurrency,
+    unordered: options.unordered,
+    retries: options.retries,
+    retryDelay: options.retryDelay,
+    timeout: options.timeout,
+    deadLetters: options.errors !== undefined,
+    idField: options.idField,
+    config: options.config,
+    workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
+    rank: options.rank,
+    world: options.world,
+    batch: options.batch,
+  };
 }

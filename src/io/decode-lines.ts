@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
+import { InputError } from '../core/errors.js';
 
 /** Lines decoded from one byte chunk; `bad` maps an index in `lines` to why it cannot be used. */
 export interface DecodedLines {
   lines: string[];
-  bad: Map<number, string> | undefined;
+  bad: Map<number, InputError> | undefined;
 }
 
 /**
@@ -18,13 +19,13 @@ export function decodeLines(buf: Buffer): DecodedLines {
     return { lines, bad: undefined };
   }
   const lines: string[] = [];
-  const bad = new Map<number, string>();
+  const bad = new Map<number, InputError>();
   let start = 0;
   while (start < buf.length) {
     let end = buf.indexOf(10, start);
     if (end < 0) end = buf.length;
     const bytes = buf.subarray(start, end);
-    if (!isUtf8(bytes)) bad.set(lines.length, `invalid UTF-8 at byte ${firstInvalidByte(bytes)}`);
+    if (!isUtf8(bytes)) bad.set(lines.length, new InputError(`invalid UTF-8 at byte ${firstInvalidByte(bytes)}`, 'decode'));
     lines.push(bytes.toString('utf8'));
     start = end + 1;
   }

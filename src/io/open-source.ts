@@ -42,8 +42,8 @@ export function openSource(spec: string, readBytes = READ_BYTES): Source {
   return { name: 'stdin', size: undefined, stream: process.stdin };
 }
 
-/** A source for the worker path: a descriptor for regular files (read straight into shared memory), else a stream. */
-export interface PoolSource {
+/** A source for the chunk reader: a descriptor for regular files (read straight into shared memory), else a stream. */
+export interface ChunkSource {
   name: string;
   size: number | undefined;
   fd: number | undefined;
@@ -51,7 +51,7 @@ export interface PoolSource {
   close(): void;
 }
 
-export function openPoolSource(spec: string): PoolSource {
+export function openChunkSource(spec: string): ChunkSource {
   if (spec !== '-') {
     const fd = openSync(spec, 'r');
     return { name: spec, size: fstatSync(fd).size, fd, stream: process.stdin, close: () => closeSync(fd) };

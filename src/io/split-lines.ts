@@ -1,4 +1,5 @@
 import { constants } from 'node:buffer';
+import { InputError } from '../core/errors.js';
 import { decodeLines, type DecodedLines } from './decode-lines.js';
 
 /** V8's longest string (2^29-24 chars in Node 20): a longer line could not be decoded at all. */
@@ -84,7 +85,7 @@ export class LineSplitter {
     const after = nl < 0 ? undefined : this.decodeAfter(head.subarray(nl + 1), line + 1);
     this.overlong = false;
     const lines = [this.overlongExcerpt, ...(after?.lines ?? [])];
-    const bad = new Map<number, string>([[0, `line longer than ${this.maxLineBytes} bytes`]]);
+    const bad = new Map<number, InputError>([[0, overlongError(this.maxLineBytes)]]);
     for (const [k, why] of after?.bad ?? []) bad.set(k + 1, why);
     this.nextLine = line + lines.length;
     return { lines, bad, firstLine: line, bytes: head.length };
@@ -101,4 +102,9 @@ export class LineSplitter {
     this.nextLine += decoded.lines.length;
     return chunk;
   }
+}
+
+/** The one report of a line past the length limit. */
+export function overlongError(maxLineBytes = MAX_LINE_BYTES): InputError {
+  return new InputError(`line longer than ${maxLineBytes} bytes`, 'read');
 }

@@ -1,4 +1,4 @@
-import { InputError, RecordError } from '../core/errors.js';
+import { RecordError } from '../core/errors.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { isBlankText } from '../io/is-blank-line.js';
 import { rankOfKey } from './key-hash.js';
@@ -60,7 +60,7 @@ export class RecordRouter {
       const why = bad?.get(k);
       if (why === undefined && isBlankText(text)) continue;
       const place = { source: this.source, line: firstLine + k };
-      if (why !== undefined) throw new RecordError(new InputError(why), { place, stage: why.startsWith('invalid') ? 'decode' : 'read', attempts: 1, excerpt: text });
+      if (why !== undefined) throw new RecordError(why, { place, stage: why.stage ?? 'read', attempts: 1, excerpt: text });
       // CRLF input: the \r is the line ending's, not the record's.
       const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
       let record: unknown;

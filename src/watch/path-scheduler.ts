@@ -1,4 +1,4 @@
-import { backoffMs } from '../engine/backoff.js';
+import { backoffMs } from '../core/backoff.js';
 import type { WatchEvent } from './expand-placeholders.js';
 
 export type OnBusy = 'queue' | 'restart' | 'skip';

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import type { InputError } from '../core/errors.js';
 import { LineSplitter } from '../io/split-lines.js';
 import { versionOf, type FileVersion } from './file-version.js';
 
@@ -80,14 +81,14 @@ export async function positionAtEnd(path: string): Promise<TailPosition> {
 }
 
 /** Checks each line is one JSON value and joins the good ones; the text is passed on as written. */
-function validLines(lines: string[], bad: Map<number, string> | undefined, firstLine: number, sink: RecordSink): string {
+function validLines(lines: string[], bad: Map<number, InputError> | undefined, firstLine: number, sink: RecordSink): string {
   let text = '';
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i] ?? '';
     const number = firstLine + i;
     const why = bad?.get(i);
     if (why !== undefined) {
-      sink.problem(number, why, line);
+      sink.problem(number, why.message, line);
       continue;
     }
     if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stringifyDeep } from '../../src/engine/stringify-deep.js';
+import { stringifyDeep } from '../../src/records/stringify-deep.js';
 
 const samples: unknown[] = [
   null, 0, -1.5e-7, 'a"\\\n\u2028é', true, [], {}, [1, 'x', null, [2, [3]]],

@@ -21,7 +21,7 @@ test('lines cut at every byte position come out whole and numbered', () => {
 test('a line longer than the limit is reported, not held, and the next lines go on', () => {
   const splitter = new LineSplitter(16);
   const chunks = collect(splitter, [Buffer.from('{"a":1}\n{"long":"'), Buffer.from('x'.repeat(40)), Buffer.from('"}\n{"b":2}\n')]);
-  const all = chunks.flatMap((chunk) => chunk.lines.map((line, k) => [chunk.firstLine + k, chunk.bad?.get(k) ?? line]));
+  const all = chunks.flatMap((chunk) => chunk.lines.map((line, k) => [chunk.firstLine + k, chunk.bad?.get(k)?.message ?? line]));
   assert.equal(all, [
     [1, '{"a":1}'],
     [2, 'line longer than 16 bytes'],
@@ -32,7 +32,7 @@ test('a line longer than the limit is reported, not held, and the next lines go 
 test('invalid UTF-8 marks only its own line, with the byte position', () => {
   const decoded = decodeLines(Buffer.concat([Buffer.from('{"a":1}\n{"s":"'), Buffer.from([0xff]), Buffer.from('"}\n{"c":"é"}\n')]));
   assert.equal(decoded.lines.length, 3);
-  assert.equal([...(decoded.bad ?? new Map())], [[1, 'invalid UTF-8 at byte 7']]);
+  assert.equal([...(decoded.bad ?? new Map())].map(([k, error]) => [k, error.message, error.stage]), [[1, 'invalid UTF-8 at byte 7', 'decode']]);
   assert.is(decoded.lines[2], '{"c":"é"}');
 });
 

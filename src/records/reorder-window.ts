@@ -1,3 +1,5 @@
+import { CallLimit } from './call-limit.js';
+
 interface Slot {
   done: boolean;
   text: string;
@@ -6,7 +8,7 @@ interface Slot {
 
 /**
  * Results of records in flight, released in input order (or completion order with
- * `unordered`). Bounded twice: at most `concurrency` calls running and at most `capacity`
+ * `unordered`). Bounded twice: at most `calls.max` calls running and at most `capacity`
  * results held behind a slow head, so memory never grows with the input.
  */
 export class ReorderWindow {
@@ -19,11 +21,16 @@ export class ReorderWindow {
   failure: unknown = undefined;
   failed = false;
 
-  constructor(
-    private readonly concurrency: number,
-    private readonly capacity: number,
-    private readonly ordered: boolean,
-  ) {}
+  private readonly calls: CallLimit;
+  private readonly capacity: number;
+  private readonly ordered: boolean;
+
+  /** `calls`: a limit shared with other windows of the thread; else one of `concurrency` of its own. */
+  constructor(options: { concurrency: number; capacity: number; ordered: boolean; calls?: CallLimit | undefined }) {
+    this.calls = options.calls ?? new CallLimit(options.concurrency);
+    this.capacity = options.capacity;
+    this.ordered = options.ordered;
+  }
 
   /** Nothing held: a synchronous result can be written straight away. */
   get idle(): boolean {
@@ -31,11 +38,12 @@ export class ReorderWindow {
   }
 
   get full(): boolean {
-    return this.inflight >= this.concurrency || this.slots.length - this.head >= this.capacity;
+    return this.calls.full || this.slots.length - this.head >= this.capacity;
   }
 
   add(result: Promise<string>): void {
     this.inflight++;
+    this.calls.take();
     const slot: Slot | undefined = this.ordered ? { done: false, text: '', error: undefined } : undefined;
     if (slot) this.slots.push(slot);
     result.then(
@@ -84,7 +92,11 @@ export class ReorderWindow {
 
   /** Resolves once there is room for another record (or something failed). */
   async waitForRoom(): Promise<void> {
-    while (this.full && !this.failed) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.full && !this.failed) {
+      if (this.inflight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      // Only other windows' calls hold the limit: wait for one of them.
+      else await this.calls.released();
+    }
   }
 
   /** Resolves once nothing is in flight. */
@@ -94,6 +106,7 @@ export class ReorderWindow {
 
   private settle(slot: Slot | undefined, text: string, error: unknown, failed: boolean): void {
     this.inflight--;
+    this.calls.give();
     if (failed) {
       this.failure ??= error;
       this.failed = true;

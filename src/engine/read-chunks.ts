@@ -1,27 +1,21 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
-import type { BatchLimits } from '../engine/batcher.js';
-import type { PoolSource } from '../io/open-source.js';
+import type { ChunkSource } from '../io/open-source.js';
+import { bomLength } from '../io/line-end.js';
 import { MAX_LINE_BYTES } from '../io/split-lines.js';
+import type { BatchLimits } from '../records/batcher.js';
+import type { Chunk } from '../records/chunk.js';
 import { fitSlot, growSlot, type ChunkRing, type Slot } from './chunk-ring.js';
 import { ChunkScanner } from './chunk-scanner.js';
 
 const readFd = promisify(read);
 
-/** Whole lines of one source in shared memory, numbered before any worker sees them. */
-export interface SharedChunk {
+/** A chunk as the reader hands it out: it holds its ring slot until the trunk releases it. */
+export interface SourceChunk extends Chunk {
   /** Undefined only for an over-long line, which holds no bytes. */
   slot: Slot | undefined;
-  /** Byte length of the lines, from the start of the slot. */
-  bytes: number;
-  firstLine: number;
-  firstIndex: number;
-  /** Records (non-blank lines) in the chunk. */
-  records: number;
-  /** op batch: the records of each batch, in order (the chunk holds whole batches). */
-  batches: number[] | undefined;
   /** A line past MAX_LINE_BYTES, skipped unread: one bad record at `firstLine`. */
-  overlong?: boolean;
+  overlong: boolean;
 }
 
 /** Line and record counters that run across all sources of a run. */
@@ -30,32 +24,49 @@ export interface Numbering {
   index: number;
 }
 
+export interface ReadOptions {
+  ring: ChunkRing;
+  numbering: Numbering;
+  halted: () => boolean;
+  batch: BatchLimits | undefined;
+  /** Bytes to aim for in the next chunk (the executor's task size); at most a ring slot. */
+  chunkBytes: () => number;
+}
+
 /**
- * Reads a source straight into ring slots and yields chunks of whole lines (whole batches
- * for op batch); the rest is copied to the start of the next slot. Regular files are read
- * with fs.read into the shared buffer (no copy at all); pipes come through their stream,
- * one memcpy per read. With `--wait`, an open batch whose time is up goes out as it is.
+ * The one reader: turns a source into numbered chunks of whole lines (whole batches for
+ * op batch), read straight into ring slots. Line numbers, batch cuts (chunk-scanner.ts),
+ * `--wait` deadlines, the byte-order mark and over-long lines are decided here and
+ * nowhere else. Regular files are read with fs.read into the slot (no copy at all); pipes
+ * come through their stream, one memcpy per read. What follows the last whole line is
+ * copied to the start of the next slot.
  */
-export async function* readSharedChunks(
-  source: PoolSource,
-  ring: ChunkRing,
-  numbering: Numbering,
-  halted: () => boolean,
-  batch: BatchLimits | undefined,
-): AsyncGenerator<SharedChunk> {
+export async function* readChunks(source: ChunkSource, options: ReadOptions): AsyncGenerator<SourceChunk> {
+  const { ring, numbering, halted, batch } = options;
   const fill = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
   const scanner = new ChunkScanner(batch);
   let slot = await ring.acquire();
   let used = 0;
+  let atStart = true;
   let openedAt: number | undefined;
   /** Hands out what the scanner allows and moves the rest into a fresh slot. */
-  async function* emit(): AsyncGenerator<SharedChunk> {
+  async function* emit(): AsyncGenerator<SourceChunk> {
     const taken = scanner.take();
     if (!taken) return;
     // What stays (a partial line, or for op batch the open batch) may be more than a fresh slot holds.
     const next = fitSlot(await ring.acquire(), used - taken.bytes + 1);
     slot.buf.copy(next.buf, 0, taken.bytes, used);
-    const chunk: SharedChunk = { slot, bytes: taken.bytes, firstLine: numbering.line, firstIndex: numbering.index, records: taken.records, batches: taken.batches };
+    const chunk: SourceChunk = {
+      bytes: slot.buf.subarray(0, taken.bytes),
+      sab: slot.sab,
+      slot,
+      overlong: false,
+      firstLine: numbering.line,
+      firstIndex: numbering.index,
+      records: taken.records,
+      batches: taken.batches,
+      source: source.name,
+    };
     numbering.line += taken.lines;
     numbering.index += taken.records;
     used -= taken.bytes;
@@ -69,12 +80,14 @@ export async function* readSharedChunks(
         slot = growSlot(slot, used);
       } else {
         used = await skipRestOfLine(fill, slot);
-        yield overlongChunk(numbering);
+        yield overlongChunk(numbering, source.name);
         continue;
       }
     }
     const deadline = batch?.wait === undefined || openedAt === undefined ? undefined : openedAt + batch.wait;
-    const n = await fill(slot.buf, used, deadline);
+    // Aim for the executor's task size; a line longer than that is read to its end.
+    const target = Math.min(slot.buf.length, options.chunkBytes());
+    const n = await fill(slot.buf, used, (used < target ? target : slot.buf.length) - used, deadline);
     if (n === 'due') {
       scanner.closeOpenBatch();
       openedAt = undefined;
@@ -82,6 +95,14 @@ export async function* readSharedChunks(
       continue;
     }
     if (n === 0) break;
+    if (atStart) {
+      atStart = false;
+      const bom = bomLength(slot.buf, 0);
+      if (bom > 0 && n >= bom) {
+        slot.buf.copy(slot.buf, 0, bom, n);
+        used -= bom;
+      }
+    }
     const last = slot.buf.lastIndexOf(10, used + n - 1);
     used += n;
     if (last < 0) continue;
@@ -99,8 +120,18 @@ export async function* readSharedChunks(
 }
 
 /** A line past MAX_LINE_BYTES: one record that is reported, never held. */
-function overlongChunk(numbering: Numbering): SharedChunk {
-  const chunk: SharedChunk = { slot: undefined, bytes: 0, firstLine: numbering.line, firstIndex: numbering.index, records: 1, batches: undefined, overlong: true };
+function overlongChunk(numbering: Numbering, source: string): SourceChunk {
+  const chunk: SourceChunk = {
+    bytes: Buffer.alloc(0),
+    sab: undefined,
+    slot: undefined,
+    overlong: true,
+    firstLine: numbering.line,
+    firstIndex: numbering.index,
+    records: 1,
+    batches: undefined,
+    source,
+  };
   numbering.line += 1;
   numbering.index += 1;
   return chunk;
@@ -109,7 +140,7 @@ function overlongChunk(numbering: Numbering): SharedChunk {
 /** Reads and drops bytes up to the next newline; what follows it is moved to the slot's start. */
 async function skipRestOfLine(fill: Filler, slot: Slot): Promise<number> {
   for (;;) {
-    const n = await fill(slot.buf, 0, undefined);
+    const n = await fill(slot.buf, 0, slot.buf.length, undefined);
     if (n === 0 || n === 'due') return 0;
     const nl = slot.buf.indexOf(10);
     if (nl >= 0 && nl < n) {
@@ -119,14 +150,14 @@ async function skipRestOfLine(fill: Filler, slot: Slot): Promise<number> {
   }
 }
 
-/** Bytes read into `buf` at `offset` (0 at the end), or 'due' when `deadline` passed first. */
-type Filler = (buf: Buffer, offset: number, deadline: number | undefined) => Promise<number | 'due'>;
+/** Up to `length` bytes read into `buf` at `offset` (0 at the end), or 'due' when `deadline` passed first. */
+type Filler = (buf: Buffer, offset: number, length: number, deadline: number | undefined) => Promise<number | 'due'>;
 
 function fdFiller(fd: number): Filler {
   // A read of a regular file returns at once, so the deadline is checked between reads.
-  return async (buf, offset, deadline) => {
+  return async (buf, offset, length, deadline) => {
     if (deadline !== undefined && performance.now() >= deadline) return 'due';
-    return (await readFd(fd, buf, offset, buf.length - offset, null)).bytesRead;
+    return (await readFd(fd, buf, offset, length, null)).bytesRead;
   };
 }
 
@@ -134,7 +165,7 @@ function streamFiller(stream: NodeJS.ReadableStream): Filler {
   const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let next: Promise<IteratorResult<Buffer>> | undefined;
   let pending: Buffer | undefined;
-  return async (buf, offset, deadline) => {
+  return async (buf, offset, length, deadline) => {
     if (!pending || pending.length === 0) {
       next ??= chunks.next();
       const result = deadline === undefined ? await next : await Promise.race([next, dueAt(deadline)]);
@@ -143,7 +174,7 @@ function streamFiller(stream: NodeJS.ReadableStream): Filler {
       if (result.done) return 0;
       pending = result.value;
     }
-    const n = Math.min(pending.length, buf.length - offset);
+    const n = Math.min(pending.length, length);
     pending.copy(buf, offset, 0, n);
     pending = pending.subarray(n);
     return n;

@@ -1,11 +1,12 @@
-import type { BatchLimits } from '../engine/batcher.js';
 import { isBlankBytes } from '../io/is-blank-line.js';
+import { contentEnd } from '../io/line-end.js';
+import type { BatchLimits } from '../records/batcher.js';
 
 /**
  * Scans the complete lines of the slot being filled and decides where a chunk may end:
  * after its last complete line, or for `op batch` after its last complete batch, so that a
- * batch never straddles two workers. Batches are closed on bytes, exactly as the inline
- * Batcher does: --size records, or --bytes of line bytes (a longer record alone).
+ * batch never straddles two tasks. This is the only place batches are cut: --size records,
+ * or --bytes of the emitted batch line `[a,b,…]` (a single longer record alone).
  * Lines after the cut stay in the slot and are carried into the next one, already counted.
  */
 export class ChunkScanner {
@@ -63,8 +64,9 @@ export class ChunkScanner {
 
   private addToBatch(buf: Buffer, start: number, nl: number): void {
     const { size, bytes } = this.batch!;
-    const length = nl - start - (buf[nl - 1] === 13 ? 1 : 0);
-    if (bytes !== undefined && this.openRecords > 0 && this.openBytes + length > bytes) this.closeBatch(start, this.lines, this.records);
+    // The batch line is `[` + the records joined by `,` + `]`: each record adds its bytes and one separator.
+    const length = contentEnd(buf, nl, start) - start + 1;
+    if (bytes !== undefined && this.openRecords > 0 && 1 + this.openBytes + length > bytes) this.closeBatch(start, this.lines, this.records);
     this.lines++;
     this.records++;
     this.openRecords++;

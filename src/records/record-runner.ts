@@ -1,9 +1,10 @@
-import { InputError, OpError, RecordError, TimeoutError, causeParts, describeCause } from '../core/errors.js';
+import { waitBeforeRetry } from '../core/backoff.js';
+import { OpError, OutputError, RecordError, TimeoutError, causeParts, describeCause, type InputError, type Kind, type Stage } from '../core/errors.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
-import { waitBeforeRetry } from './backoff.js';
-import { OutputError, emitterFor, type Emitter, type Kind } from './kinds.js';
+import { withoutCr } from '../io/line-end.js';
+import { emitterFor, serialise, type Emitter } from './emit-results.js';
 import { newStats, type Stats } from './stats.js';
 
 /** One line of the `--errors` file. */
@@ -14,7 +15,7 @@ export interface DeadLetter {
   input: unknown;
   error: { name: string; message: string };
   attempts: number;
-  stage: string;
+  stage: Stage;
 }
 
 export interface RunnerOptions {
@@ -29,7 +30,8 @@ export interface RunnerOptions {
   idField: string | undefined;
   /** Without it, the first failure is thrown and stops the run. */
   deadLetter: ((entry: DeadLetter) => void) | undefined;
-  maxErrors: number | undefined;
+  /** With --max-errors: the limit, and the failures counted before this runner started. */
+  errorLimit: { max: number; before: number } | undefined;
 }
 
 /** One record of a batch: parsed, and where it came from (a failed batch dead-letters each). */
@@ -41,26 +43,27 @@ export interface BatchMember {
   source: string;
 }
 
-/** Failures before the handler ran are not retried: the same bytes fail the same way. */
-type Stage = 'read' | 'decode' | 'parse' | 'serialize' | Kind;
-
-/** A record between attempts: built only on the slow paths (async, failure, retry). */
+/** A record (or a batch) and one attempt at it. */
 interface Job {
   record: unknown;
+  /** The line as read, without its line ending; undefined for a batch. */
   text: string | undefined;
   index: number;
   line: number;
   source: string;
   attempt: number;
   /** Set when the job is a batch: its failure is each member's. */
-  members?: BatchMember[] | undefined;
+  members: BatchMember[] | undefined;
 }
+
+/** What `parse` returns for a line that failed (dead-lettered). */
+const FAILED: unique symbol = Symbol('failed');
 
 /**
  * Turns one input line into its output text. Returns a string when everything ran
- * synchronously, so a sync handler pays for no promise and no allocation of ours; a
- * promise only when the handler (or a retry, or a timeout) is asynchronous. Without
- * `--errors` a failure is thrown (or rejected) as a RecordError.
+ * synchronously, so a sync handler pays for no promise; a promise only when the handler
+ * (or a retry, or a timeout) is asynchronous. Without `--errors` a failure is thrown (or
+ * rejected) as a RecordError.
  */
 export class RecordRunner {
   readonly stats: Stats = newStats();
@@ -74,75 +77,51 @@ export class RecordRunner {
     this.removesWorkdirs = options.shared.workdir !== undefined && !options.shared.workdir.keep;
   }
 
-  run(text: string, line: number, index: number, source: string, bad: string | undefined): string | Promise<string> {
+  /** One line through the handler; `bad` when the reader already knows it is no record. */
+  run(text: string, line: number, index: number, source: string, bad: InputError | undefined): string | Promise<string> {
     this.stats.in++;
-    if (bad !== undefined) return this.fail(new InputError(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
-    // CRLF input: the \r is the line ending's, not the record's.
-    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-    let record: unknown;
-    try {
-      record = JSON.parse(clean);
-    } catch (error) {
-      return this.fail(error, 'parse', { record: clean, text: clean, index, line, source, attempt: 0 });
-    }
-    return this.call(record, clean, index, line, source, 1);
-  }
-
-  /** A record that arrived already parsed (`--input-format json`). */
-  runValue(record: unknown, line: number, index: number, source: string): string | Promise<string> {
-    this.stats.in++;
-    return this.call(record, undefined, index, line, source, 1);
+    const clean = withoutCr(text);
+    const record = this.parse(clean, line, index, source, bad);
+    if (record === FAILED) return '';
+    return this.call({ record, text: clean, index, line, source, attempt: 1, members: undefined });
   }
 
   /** Parses one line into a batch member; undefined when it was dead-lettered (thrown without --errors). */
-  parseMember(text: string, line: number, index: number, source: string, bad: string | undefined): BatchMember | undefined {
+  member(text: string, line: number, index: number, source: string, bad: InputError | undefined): BatchMember | undefined {
     this.stats.in++;
-    if (bad !== undefined) {
-      this.fail(new InputError(bad), bad.startsWith('invalid') ? 'decode' : 'read', { record: text, text, index, line, source, attempt: 0 });
-      return undefined;
-    }
-    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-    try {
-      return { record: JSON.parse(clean), text: clean, line, index, source };
-    } catch (error) {
-      this.fail(error, 'parse', { record: clean, text: clean, index, line, source, attempt: 0 });
-      return undefined;
-    }
+    const clean = withoutCr(text);
+    const record = this.parse(clean, line, index, source, bad);
+    return record === FAILED ? undefined : { record, text: clean, line, index, source };
   }
 
   /** The handler gets the batch's records; retries, timeout and failure cover the batch as a whole. */
   runBatch(members: BatchMember[]): string | Promise<string> {
     const first = members[0]!;
-    return this.call(
-      members.map((member) => member.record),
-      undefined,
-      first.index,
-      first.line,
-      first.source,
-      1,
-      members,
-    );
+    const records = members.map((member) => member.record);
+    return this.call({ record: records, text: undefined, index: first.index, line: first.line, source: first.source, attempt: 1, members });
   }
 
-  private call(
-    record: unknown,
-    text: string | undefined,
-    index: number,
-    line: number,
-    source: string,
-    attempt: number,
-    members?: BatchMember[],
-  ): string | Promise<string> {
-    const ctx = this.needsContext ? new RecordContext(this.options.shared, index, line, source, attempt, this.idOf(record, line)) : undefined;
+  private parse(text: string, line: number, index: number, source: string, bad: InputError | undefined): unknown {
+    if (bad !== undefined) return this.fail(bad, bad.stage ?? 'read', { record: text, text, index, line, source, attempt: 0, members: undefined }), FAILED;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      this.fail(error, 'parse', { record: text, text, index, line, source, attempt: 0, members: undefined });
+      return FAILED;
+    }
+  }
+
+  private call(job: Job): string | Promise<string> {
+    const ctx = this.needsContext ? new RecordContext(this.options.shared, job.index, job.line, job.source, job.attempt, this.idOf(job.record, job.line)) : undefined;
     let out: string | Promise<string>;
     try {
-      const result = ctx ? this.invoke(record, ctx) : this.options.handler(record, undefined as never);
-      out = isThenable(result) ? Promise.resolve(result).then((value) => this.emit(value, record, text, ctx)) : this.emit(result, record, text, ctx);
+      const result = ctx ? this.invoke(job.record, ctx) : this.options.handler(job.record, undefined as never);
+      out = isThenable(result) ? Promise.resolve(result).then((value) => this.emit(value, job, ctx)) : this.emit(result, job, ctx);
     } catch (error) {
-      return this.recover(error, { record, text, index, line, source, attempt, members });
+      return this.recover(error, job);
     }
     if (typeof out === 'string') return out;
-    return out.then(undefined, (error: unknown) => this.recover(error, { record, text, index, line, source, attempt, members }));
+    return out.then(undefined, (error: unknown) => this.recover(error, job));
   }
 
   private invoke(record: unknown, ctx: RecordContext): unknown {
@@ -165,8 +144,8 @@ export class RecordRunner {
     });
   }
 
-  private emit(result: unknown, record: unknown, text: string | undefined, ctx: RecordContext | undefined): string | Promise<string> {
-    const out = this.emitter(result, record, text, this.stats);
+  private emit(result: unknown, job: Job, ctx: RecordContext | undefined): string | Promise<string> {
+    const out = this.emitter(result, job.record, job.text, this.stats);
     const dir = this.removesWorkdirs ? ctx?.madeWorkdir : undefined;
     if (dir === undefined) return out;
     return Promise.resolve(out).then(async (text) => (await removeWorkdir(dir), text));
@@ -174,7 +153,8 @@ export class RecordRunner {
 
   private recover(error: unknown, job: Job): string | Promise<string> {
     if (error instanceof OutputError) return this.fail(error, 'serialize', job);
-    if (error instanceof OpError) throw error;
+    // A failure that already stops the run (a record's, without --errors) passes through.
+    if (error instanceof RecordError) throw error;
     if (job.attempt > this.options.retries || this.options.shared.signal.aborted) return this.fail(error, this.options.kind, job);
     return this.retry(job);
   }
@@ -182,7 +162,7 @@ export class RecordRunner {
   private async retry(job: Job): Promise<string> {
     await waitBeforeRetry(this.options.retryDelay, job.attempt, this.options.shared.signal);
     this.stats.retries++;
-    return this.call(job.record, job.text, job.index, job.line, job.source, job.attempt + 1, job.members);
+    return this.call({ ...job, attempt: job.attempt + 1 });
   }
 
   private fail(cause: unknown, stage: Stage, job: Job): string {
@@ -200,10 +180,8 @@ export class RecordRunner {
       const id = parsed ? this.idOf(member.record, member.line) : member.line;
       deadLetter({ source: member.source, line: member.line, id, input: member.record, error, attempts: job.attempt, stage });
     }
-    const max = this.options.maxErrors;
-    if (max !== undefined && this.stats.errors >= max) {
-      throw new OpError(`stopped after ${this.stats.errors} failed records (--max-errors ${max})`, { place });
-    }
+    const limit = this.options.errorLimit;
+    if (limit !== undefined && limit.before + this.stats.errors >= limit.max) throw maxErrorsReached(limit.before + this.stats.errors, limit.max, place);
     return '';
   }
 
@@ -215,13 +193,18 @@ export class RecordRunner {
   }
 }
 
+/** The failure that stops a run after `--max-errors N` failed records. */
+export function maxErrorsReached(errors: number, max: number, place?: { source: string; line: number }): OpError {
+  return new OpError(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function safeJson(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value);
+    return serialise(value);
   } catch {
     return undefined;
   }

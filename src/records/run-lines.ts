@@ -1,3 +1,4 @@
+import type { InputError } from '../core/errors.js';
 import { isBlankText } from '../io/is-blank-line.js';
 import type { RecordRunner } from './record-runner.js';
 import type { ReorderWindow } from './reorder-window.js';
@@ -23,12 +24,10 @@ export interface LineRun {
 export function runLines(
   run: LineRun,
   lines: string[],
-  bad: Map<number, string> | undefined,
+  bad: Map<number, InputError> | undefined,
   firstLine: number,
   start: LineStart = (text, line, index, why) => run.runner.run(text, line, index, run.source, why),
 ): Promise<void> {
-  // A byte-order mark belongs to the file, not to the first record.
-  if (firstLine === 1 && lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
   return runRecords(run, lines.length, (k) => {
     const text = lines[k]!;
     const why = bad?.get(k);
@@ -38,7 +37,7 @@ export function runLines(
 }
 
 /** What one non-blank line starts: a record (the default), or a place in a batch. */
-export type LineStart = (text: string, line: number, index: number, bad: string | undefined) => string | Promise<string> | undefined;
+export type LineStart = (text: string, line: number, index: number, bad: InputError | undefined) => string | Promise<string> | undefined;
 
 /**
  * Starts records 0..count-1 (`start` returns undefined for a line that is no record).

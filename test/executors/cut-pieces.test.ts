@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cutPieces } from '../../src/pool/cut-pieces.js';
+import { cutPieces } from '../../src/records/cut-pieces.js';
 
 test('pieces end after a newline, cover every byte once, and keep long lines whole', () => {
   const text = ['{"a":1}', '{"b":"' + 'x'.repeat(30) + '"}', '', '{"c":3}', '{"d":4}'].join('\n') + '\n{"tail":true}';

@@ -5,23 +5,29 @@ export interface Slot {
 }
 
 /**
- * A fixed set of shared buffers. A chunk holds its slot until its result is written (and
- * any retry of its records is done), so the ring size is the bound on chunks in flight and
- * on the memory input can take: about 2 per worker (DESIGN.md section 7).
+ * A bounded set of shared buffers, made as they are first needed. A chunk holds its slot
+ * until its result is written (and any retry of its records is done), so the ring size is
+ * the bound on chunks in flight and on the memory input can take: about 2 per worker
+ * (DESIGN.md section 7).
  */
 export class ChunkRing {
   private readonly free: Slot[] = [];
   private readonly waiters: Array<(slot: Slot) => void> = [];
+  private made = 0;
 
   constructor(
-    count: number,
+    private readonly count: number,
     readonly slotBytes: number,
-  ) {
-    for (let k = 0; k < count; k++) this.free.push(newSlot(slotBytes));
-  }
+  ) {}
 
   acquire(): Promise<Slot> | Slot {
-    return this.free.pop() ?? new Promise((resolve) => this.waiters.push(resolve));
+    const slot = this.free.pop();
+    if (slot) return slot;
+    if (this.made < this.count) {
+      this.made++;
+      return newSlot(this.slotBytes);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   release(slot: Slot): void {

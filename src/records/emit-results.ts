@@ -1,16 +1,6 @@
+import { OutputError, type Kind } from '../core/errors.js';
 import type { Stats } from './stats.js';
 import { stringifyDeep } from './stringify-deep.js';
-
-/** How a command turns one handler result into output lines. */
-export type Kind = 'map' | 'filter' | 'slice' | 'batch';
-
-/** Thrown when a result cannot become output; never retried. */
-export class OutputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TypeError';
-  }
-}
 
 /** Turns a handler result into output lines; `text` is the input line as read, if any. */
 export type Emitter = (result: unknown, record: unknown, text: string | undefined, stats: Stats) => string | Promise<string>;

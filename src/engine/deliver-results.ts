@@ -1,0 +1,94 @@
+import { fromErrorData } from '../core/errors.js';
+import type { Sink } from '../io/open-sink.js';
+import type { ChunkResult } from '../records/chunk.js';
+import { maxErrorsReached } from '../records/record-runner.js';
+import { addStats, newStats, type Stats } from '../records/stats.js';
+
+export interface DeliveryOptions {
+  sink: Sink;
+  errorSink: Sink | undefined;
+  maxErrors: number | undefined;
+  /** False: results are written as they complete (--unordered). */
+  ordered: boolean;
+}
+
+/** What a delivered chunk stood for in the input. */
+export interface Delivered {
+  bytes: number;
+}
+
+/**
+ * The one delivery step: chunk results are written in input order (or completion order),
+ * output first, then dead letters; stats are summed; the first failure (a record's
+ * without --errors, setup's, --max-errors) stops the run, after everything before it.
+ */
+export class Delivery {
+  readonly stats: Stats = newStats();
+  /** Input bytes whose results are written: what progress is measured by. */
+  bytesDone = 0;
+  failure: unknown = undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Failures counted so far: the --max-errors budget of the next chunk. */
+  get errors(): number {
+    return this.stats.errors;
+  }
+
+  /** Queues `result` for delivery; `done` runs after it was written (or skipped after a failure). */
+  add(result: Promise<ChunkResult>, chunk: Delivered, done: () => void): void {
+    this.pending++;
+    const deliver = (): Promise<void> =>
+      result
+        .then((value) => this.write(value, chunk))
+        // The chain must never reject, or every later chunk would go undelivered.
+        .catch((error: unknown) => void (this.failure ??= error))
+        .finally(() => {
+          done();
+          if (--this.pending === 0) this.idle?.();
+        });
+    if (this.options.ordered) this.writing = this.writing.then(deliver);
+    else void result.then(noop, noop).then(() => (this.writing = this.writing.then(deliver)));
+  }
+
+  /** Resolves once every queued result has been delivered. */
+  settle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+
+  private async write(result: ChunkResult, chunk: Delivered): Promise<void> {
+    if (this.failure !== undefined) return;
+    if (result.setupFailure) {
+      this.failure = fromErrorData(result.setupFailure);
+      return;
+    }
+    const { sink, errorSink } = this.options;
+    const { out, deadLetters, deadLetterAt } = result;
+    let next = 0;
+    for (let k = 0; k <= out.length; k++) {
+      // The dead letters that happened before piece k, in one write.
+      let letters = '';
+      while (next < deadLetters.length && deadLetterAt[next]! <= k) letters += JSON.stringify(deadLetters[next++]) + '\n';
+      if (letters && errorSink) await errorSink.write(letters);
+      const piece = out[k];
+      if (piece !== undefined) await sink.write(typeof piece === 'string' ? piece : new Uint8Array(piece));
+    }
+    // A slow --errors file holds the run back too.
+    await errorSink?.drain();
+    addStats(this.stats, result.stats);
+    this.bytesDone += chunk.bytes;
+    if (result.failure) this.failure = fromErrorData(result.failure);
+    const max = this.options.maxErrors;
+    if (max !== undefined && this.stats.errors >= max && this.failure === undefined) this.failure = maxErrorsReached(this.stats.errors, max);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,26 @@
+import type { Chunk, ChunkResult } from '../records/chunk.js';
+
+export interface ExecuteOptions {
+  /** With --max-errors: the limit, and the failures delivered before this chunk was sent. */
+  errorLimit: { max: number; before: number } | undefined;
+}
+
+/**
+ * Turns chunks into results; the trunk (engine/run-operator.ts) does the reading and the
+ * ordered delivery around it. Executors: inline (the main thread), threads (worker
+ * threads), and any other that can take a chunk of whole lines and give back its output.
+ */
+export interface Executor {
+  /** Chunks it works on at once; the reader never has more out. */
+  readonly capacity: number;
+  /** Bytes of a ring slot: the largest chunk, and the reads' buffer size. */
+  readonly slotBytes: number;
+  /** Bytes the next chunk should aim for, so every worker has work whatever the input size. */
+  chunkBytes(): number;
+  /** The chunk's result; a failure of the executor itself (not of a record) rejects. */
+  run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult>;
+  /** After the last result: teardown, then release everything; rejects with teardown's failure. */
+  close(): Promise<void>;
+  /** Stop at once (a second signal, or --stop-timeout ran out): nothing in flight is awaited. */
+  abort(): void;
+}

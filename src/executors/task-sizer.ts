@@ -1,0 +1,38 @@
+/**
+ * 16 KiB first tasks: about 100 typical records, so a small input still reaches every
+ * worker; 1 MiB tasks left a 2,000-record file (300 KiB) to one worker of two.
+ */
+const FIRST_BYTES = 16 * 1024;
+/** The smallest task, so that message overhead stays small next to the work. */
+const MIN_BYTES = 4 * 1024;
+/**
+ * 50 ms of work per task: long enough that a message and its transfer (tens of µs) cost
+ * nothing and a trivial handler still gets the largest tasks, short enough that tasks
+ * spread over the workers even for a few thousand slow records.
+ */
+const TARGET_MS = 50;
+
+/**
+ * Adaptive task sizes: start small, then aim each task at TARGET_MS of work from the
+ * measured cost per byte of the tasks so far (a moving average), between MIN_BYTES and
+ * `max`. A cheap handler grows to the largest tasks within a few; a slow one keeps them
+ * small, so every worker has work whatever the input size and handler speed.
+ */
+export class TaskSizer {
+  private msPerByte: number | undefined;
+
+  constructor(private readonly max: number) {}
+
+  next(): number {
+    if (this.msPerByte === undefined) return Math.min(this.max, FIRST_BYTES);
+    const bytes = this.msPerByte > 0 ? TARGET_MS / this.msPerByte : this.max;
+    return Math.round(Math.min(this.max, Math.max(MIN_BYTES, bytes)));
+  }
+
+  /** A task of `bytes` took `ms` of work (measured in the worker, without queueing). */
+  record(bytes: number, ms: number): void {
+    if (bytes === 0) return;
+    const cost = ms / bytes;
+    this.msPerByte = this.msPerByte === undefined ? cost : this.msPerByte * 0.7 + cost * 0.3;
+  }
+}

@@ -1,0 +1,100 @@
+import { threadId } from 'node:worker_threads';
+import Tinypool, { markMovable, workerId } from 'tinypool';
+import { OpError, describeCause, toErrorData, type ErrorData } from '../core/errors.js';
+import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
+import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
+import { emptyResult } from '../records/failed-records.js';
+import { ChunkRunner } from '../records/run-chunk.js';
+import type { ThreadTask } from './thread-task.js';
+
+/** How often a waiting worker proves it is alive to the --timeout watchdog. */
+const BEAT_MS = 20;
+
+const setup = Tinypool.workerData as ChunkSetup;
+// Handler output must never reach stdout, which carries records; a worker's stdout is
+// forwarded asynchronously and could land inside a line.
+console.log = console.info = console.debug = console.error;
+// A handler calling process.exit() would end the thread silently; make it a crash that the
+// pool sees (an uncaught error), so the worker is replaced and the chunk retried. Node's own
+// handling of an uncaught error also calls process.exit(), which must go through.
+const exitThread = process.exit.bind(process);
+let crashing = false;
+process.on('uncaughtExceptionMonitor', () => (crashing = true));
+process.exit = ((code?: number) => {
+  if (crashing) return exitThread(code);
+  crashing = true;
+  const error = new Error(`handler called process.exit(${code ?? ''})`);
+  setImmediate(() => {
+    throw error;
+  });
+  throw error;
+}) as typeof process.exit;
+
+const shared: SharedContext = {
+  command: setup.command,
+  rank: setup.rank,
+  world: setup.world,
+  workerId,
+  config: setup.config,
+  signal: new AbortController().signal,
+  workdir: setup.workdir,
+  log: (line) => process.stderr.write(line + '\n'),
+};
+
+let loaded: LoadedHandler | undefined;
+/** Loaded once per worker; a failure is kept and reported with every task, never thrown at import (that would leave the pool without workers). */
+const ready: Promise<ChunkRunner | ErrorData> = (async () => {
+  try {
+    const handler = await loadHandler(setup.handler);
+    if (handler.setup) await handler.setup(lifecycleContext(shared));
+    loaded = handler;
+    return new ChunkRunner(setup, handler, shared);
+  } catch (error) {
+    return toErrorData(new OpError(`setup failed: ${describeCause(error)}`, { cause: error, stage: 'setup' }));
+  }
+})();
+
+const beats = new Set<Float64Array>();
+setInterval(() => {
+  const now = Date.now();
+  for (const beat of beats) beat[0] = now;
+}, BEAT_MS).unref();
+
+export default async function runTask(task: ThreadTask): Promise<unknown> {
+  const runner = await ready;
+  if (!(runner instanceof ChunkRunner)) return movable({ ...emptyResult(), setupFailure: runner });
+  const beat = task.beat ? new Float64Array(task.beat) : undefined;
+  if (beat) {
+    beat[1] = threadId;
+    beats.add(beat);
+  }
+  try {
+    const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
+    const result = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined });
+    return movable({ ...result, out: result.out.map(encode) });
+  } finally {
+    if (beat) beats.delete(beat);
+  }
+}
+
+/** Runs the handler's teardown once per worker, when the pool is destroyed. */
+export async function teardown(): Promise<void> {
+  await ready;
+  if (loaded?.teardown) await loaded.teardown(lifecycleContext(shared));
+}
+
+/** UTF-8 bytes of `text` in an ArrayBuffer of their own, to transfer rather than copy. */
+function encode(text: string | ArrayBuffer): ArrayBuffer {
+  if (typeof text !== 'string') return text;
+  const bytes = Buffer.from(text, 'utf8');
+  // Above 4 KiB a Buffer owns its ArrayBuffer; below, it is a slice of Node's shared pool.
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes.buffer as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+}
+
+function movable(result: ChunkResult): unknown {
+  const wrapped = { [Tinypool.transferableSymbol]: result.out, [Tinypool.valueSymbol]: result };
+  markMovable(wrapped);
+  return wrapped;
+}

@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import Tinypool from 'tinypool';
+import { OpError, TimeoutError, describeCause } from '../core/errors.js';
+import { addStats } from '../records/stats.js';
+import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
+import { chunkUnits } from '../records/chunk-units.js';
+import { emptyResult, failedRecords } from '../records/failed-records.js';
+import type { ExecuteOptions, Executor } from './executor.js';
+import { TaskSizer } from './task-sizer.js';
+import type { ThreadTask } from './thread-task.js';
+
+/**
+ * The largest task: 1 MiB, which each worker runs in 112 KiB pieces (cut-pieces.ts). Over
+ * 1,000,000 records with -w 2: 1.90-2.00 s at 896 KiB and 1.90 s at 1 MiB against
+ * 2.10-2.41 s for 112 KiB tasks; fewer tasks mean fewer messages and fewer of tinypool's
+ * per-task memory probes. Tasks start smaller and grow (task-sizer.ts). OP_CHUNK_BYTES
+ * overrides the largest, for the benchmarks and tests.
+ */
+export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 1024 * 1024;
+/**
+ * The worker entry, next to this module; from the CLI bundle (dist/op.mjs) it is the
+ * compiled module under dist/src/executors.
+ */
+const WORKER_FILE = [new URL('./thread-worker.js', import.meta.url), new URL('./src/executors/thread-worker.js', import.meta.url)].find((url) => existsSync(url))?.href;
+/** Tasks per worker: one being processed, one waiting, so a worker never idles on the main thread. */
+const TASKS_PER_WORKER = 2;
+/** How long teardown may take before the pool is abandoned (the process exit ends the threads). */
+const DESTROY_TIMEOUT_MS = 10_000;
+
+/**
+ * The handler in worker threads (tinypool): each task is a range of the shared memory the
+ * reader filled; results come back as transferred buffers. A worker that dies takes no
+ * record with it: its chunk is rerun one unit per task, so only the record that kills a
+ * worker again is dead-lettered. With --timeout a watchdog ends a thread stuck in a
+ * synchronous loop.
+ */
+export class ThreadsExecutor implements Executor {
+  readonly capacity: number;
+  readonly slotBytes = CHUNK_BYTES;
+  private readonly pool: Tinypool;
+  private readonly sizer = new TaskSizer(CHUNK_BYTES);
+  private readonly beats = new Set<Float64Array>();
+  private readonly timedOut = new WeakSet<Float64Array>();
+  private readonly watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly setup: ChunkSetup,
+    workers: number,
+  ) {
+    this.capacity = workers * TASKS_PER_WORKER;
+    this.pool = new Tinypool({
+      filename: WORKER_FILE,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 2 ** 31 - 1,
+      teardown: 'teardown',
+      workerData: setup,
+      // 16 MB young generation per worker, measured over 1,000,000 records with -w 2: GC time
+      // per worker 170 ms at 8 MB, 92 ms at 16, 75 ms uncapped; peak RSS 216, 211 and 246 MB.
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+    });
+    // A worker that dies between tasks has no task to fail; the pool replaces it.
+    this.pool.on('error', () => {});
+    const timeout = setup.timeout;
+    if (timeout !== undefined) {
+      this.watchdog = setInterval(() => this.checkBeats(timeout), Math.max(5, Math.min(250, timeout / 4)));
+      this.watchdog.unref();
+    }
+  }
+
+  chunkBytes(): number {
+    return this.sizer.next();
+  }
+
+  async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
+    const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, errorLimit: options.errorLimit };
+    try {
+      const result = await this.runTask(task);
+      this.sizer.record(chunk.bytes.length, result.ms);
+      return result;
+    } catch {
+      return this.isolate(chunk, options);
+    }
+  }
+
+  /** Waits for teardown in every worker (at most DESTROY_TIMEOUT_MS), then ends the threads. */
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    let teardownFailure: unknown;
+    // Taken first: destroy() forgets its threads at once, before their teardown has run.
+    const threads = this.pool.threads;
+    const destroyed = this.pool.destroy().then(
+      () => true,
+      (error: unknown) => ((teardownFailure = error), true),
+    );
+    const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), DESTROY_TIMEOUT_MS).unref());
+    // A teardown that never returns must not hold the run (nor keep the process alive).
+    if (!(await Promise.race([destroyed, timer]))) {
+      teardownFailure ??= new Error(`did not finish within ${DESTROY_TIMEOUT_MS / 1000} s`);
+      await Promise.all(threads.map((thread) => thread.terminate()));
+    }
+    if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure, stage: 'teardown' });
+  }
+
+  abort(): void {
+    clearInterval(this.watchdog);
+    for (const thread of this.pool.threads) void thread.terminate();
+  }
+
+  /**
+   * Reruns a chunk whose worker died, one unit per task (a record, or for op batch a
+   * batch), so only a unit that kills a worker again fails: each of its records is
+   * dead-lettered with the crash.
+   */
+  private async isolate(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
+    const merged = emptyResult();
+    for (const unit of chunkUnits(chunk)) {
+      if (merged.failure) break;
+      const start = chunk.bytes.byteOffset + unit.start;
+      const task = { sab: chunk.sab!, start, end: start + unit.end - unit.start, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source: chunk.source, batches: chunk.batches && [unit.records.length], errorLimit: options.errorLimit };
+      let result: ChunkResult;
+      try {
+        result = await this.runTask(task);
+      } catch (crash) {
+        result = failedRecords(unit.records, chunk.source, crash, { stage: this.setup.kind, attempts: 1, deadLetters: this.setup.deadLetters });
+      }
+      if (result.setupFailure) return result;
+      merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
+      merged.out.push(...result.out);
+      addStats(merged.stats, result.stats);
+      merged.deadLetters.push(...result.deadLetters);
+      merged.failure = result.failure;
+    }
+    return merged;
+  }
+
+  private async runTask(fields: Omit<ThreadTask, 'beat'>): Promise<ChunkResult> {
+    if (this.setup.timeout === undefined) return (await this.pool.run({ ...fields, beat: undefined })) as ChunkResult;
+    const beat = new SharedArrayBuffer(16);
+    const view = new Float64Array(beat);
+    this.beats.add(view);
+    try {
+      return (await this.pool.run({ ...fields, beat })) as ChunkResult;
+    } catch (error) {
+      throw this.timedOut.has(view) ? new TimeoutError(this.setup.timeout) : error;
+    } finally {
+      this.beats.delete(view);
+    }
+  }
+
+  /**
+   * A record stuck without a sign of life past --timeout (a synchronous loop): fail its
+   * worker through the pool's own error path, which replaces it, and terminate the thread.
+   * (Aborting the task instead would make the pool run `teardown` on the stuck thread first,
+   * which never happens.)
+   */
+  private checkBeats(timeout: number): void {
+    const now = Date.now();
+    for (const view of this.beats) {
+      const [last = 0, threadId] = view;
+      if (last === 0 || now - last <= timeout || this.timedOut.has(view)) continue;
+      const thread = this.pool.threads.find((worker) => worker.threadId === threadId);
+      if (!thread) continue;
+      this.timedOut.add(view);
+      thread.emit('error', new TimeoutError(timeout));
+      void thread.terminate();
+    }
+  }
+}

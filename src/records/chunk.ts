@@ -1,0 +1,60 @@
+import type { ErrorData, Kind } from '../core/errors.js';
+import type { HandlerSpec } from '../handler/load-handler.js';
+import type { BatchLimits } from './batcher.js';
+import type { DeadLetter } from './record-runner.js';
+import type { Stats } from './stats.js';
+
+/** What runs every chunk of one operator: the same in every executor (plain data, so it can be sent to a thread). */
+export interface ChunkSetup {
+  command: string;
+  kind: Kind;
+  handler: HandlerSpec;
+  concurrency: number;
+  unordered: boolean;
+  retries: number;
+  retryDelay: number;
+  timeout: number | undefined;
+  /** With --errors: failures become dead letters instead of stopping the run. */
+  deadLetters: boolean;
+  idField: string | undefined;
+  config: unknown;
+  workdir: { root: string; keep: boolean } | undefined;
+  rank: number;
+  world: number;
+  /** op batch: how records are grouped (the reader cuts the batches). */
+  batch: BatchLimits | undefined;
+}
+
+/** Whole lines of one source, numbered by the reader before any executor sees them. */
+export interface Chunk {
+  /** The lines' bytes (a view of shared memory, for executors that send it elsewhere). */
+  bytes: Buffer;
+  sab: SharedArrayBuffer | undefined;
+  firstLine: number;
+  firstIndex: number;
+  /** Records (non-blank lines) in the chunk. */
+  records: number;
+  /** op batch: the records of each batch, in order (a chunk holds whole batches). */
+  batches: number[] | undefined;
+  source: string;
+}
+
+/** What a chunk turned into. */
+export interface ChunkResult {
+  /** Output text or bytes, in order. */
+  out: Array<string | ArrayBuffer>;
+  stats: Stats;
+  deadLetters: DeadLetter[];
+  /**
+   * For each dead letter, how many `out` pieces were produced before it: with `--errors`
+   * and the output on one stream (`--errors /dev/stderr 2>&1`), both stay in the order
+   * they happened.
+   */
+  deadLetterAt: number[];
+  /** Without --errors: the record failure that stops the run (everything before it is in `out`). */
+  failure: ErrorData | undefined;
+  /** The handler could not start (setup threw): the run stops. */
+  setupFailure: ErrorData | undefined;
+  /** Time the chunk function spent on it, for task sizing. */
+  ms: number;
+}

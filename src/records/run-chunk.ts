@@ -1,0 +1,94 @@
+import { toErrorData } from '../core/errors.js';
+import type { LoadedHandler } from '../handler/load-handler.js';
+import type { SharedContext } from '../handler/record-context.js';
+import { decodeLines } from '../io/decode-lines.js';
+import { Batcher } from './batcher.js';
+import type { CallLimit } from './call-limit.js';
+import type { ChunkResult, ChunkSetup } from './chunk.js';
+import { cutPieces } from './cut-pieces.js';
+import { RecordRunner, type DeadLetter } from './record-runner.js';
+import { ReorderWindow } from './reorder-window.js';
+import { runLines, runRecords, type LineRun } from './run-lines.js';
+
+/** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
+const WINDOW_PER_SLOT = 16;
+
+/** The part of a chunk the chunk function needs: its lines' bytes and where they stand. */
+export interface ChunkLines {
+  bytes: Buffer;
+  firstLine: number;
+  firstIndex: number;
+  source: string;
+  batches: number[] | undefined;
+}
+
+export interface ChunkRunOptions {
+  /** With --max-errors: the limit, and the failures the run counted before this chunk. */
+  errorLimit?: { max: number; before: number } | undefined;
+  /** Called before each record starts (the --timeout watchdog's sign of life in threads). */
+  beforeRecord?: (() => void) | undefined;
+}
+
+/**
+ * The one chunk function, the same in every executor: a chunk of whole lines in, its
+ * output text, dead letters, stats and failure out. Decodes in pieces (cut-pieces.ts),
+ * parses, runs the handler through a reorder window, serialises.
+ */
+export class ChunkRunner {
+  constructor(
+    private readonly setup: ChunkSetup,
+    private readonly handler: LoadedHandler,
+    private readonly shared: SharedContext,
+    /** A --concurrency limit shared by overlapping chunks of one thread. */
+    private readonly calls?: CallLimit,
+  ) {}
+
+  async run(chunk: ChunkLines, options: ChunkRunOptions = {}): Promise<ChunkResult> {
+    const { setup } = this;
+    const started = performance.now();
+    const deadLetters: DeadLetter[] = [];
+    const deadLetterAt: number[] = [];
+    const out: string[] = [];
+    const runner = new RecordRunner({
+      kind: setup.kind,
+      handler: this.handler.fn,
+      wantsContext: this.handler.wantsContext,
+      shared: this.shared,
+      retries: setup.retries,
+      retryDelay: setup.retryDelay,
+      timeout: setup.timeout,
+      idField: setup.idField,
+      deadLetter: setup.deadLetters ? (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)) : undefined,
+      errorLimit: options.errorLimit,
+    });
+    const window = new ReorderWindow({
+      concurrency: setup.concurrency,
+      capacity: Math.max(1024, setup.concurrency * WINDOW_PER_SLOT),
+      ordered: !setup.unordered,
+      calls: this.calls,
+    });
+    const run: LineRun = {
+      runner,
+      window,
+      source: chunk.source,
+      nextIndex: chunk.firstIndex,
+      write: (text) => void out.push(text),
+      halted: () => window.failed || this.shared.signal.aborted,
+      beforeRecord: options.beforeRecord,
+    };
+    const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
+    const start = batcher && ((text: string, line: number, index: number, bad: Parameters<Batcher['add']>[4]) => batcher.add(text, line, index, chunk.source, bad));
+    let line = chunk.firstLine;
+    for (const piece of cutPieces(chunk.bytes)) {
+      const { lines, bad } = decodeLines(piece);
+      await runLines(run, lines, bad, line, start);
+      line += lines.length;
+      if (run.halted()) break;
+    }
+    if (batcher && !run.halted()) await runRecords(run, 1, () => batcher.flush());
+    await window.drain();
+    const rest = window.take();
+    if (rest) out.push(rest);
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started };
+  }
+}
