@@ -100,6 +100,11 @@ export const handlerFlags = {
     summary: 'Print a JSON summary on stderr at the end: in, out, dropped, errors, retries, ms.',
     helpGroup: 'REPORTING',
   }),
+  quiet: Flags.boolean({
+    char: 'q',
+    summary: 'No closing line on stderr when records were dead-lettered (exit 3).',
+    helpGroup: 'REPORTING',
+  }),
   progress: Flags.boolean({
     summary: 'Show a live progress line on stderr (default: when stderr is a terminal).',
     allowNo: true,

@@ -6,7 +6,7 @@ import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
 import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
-import { resolveRank } from '../shard/resolve-rank.js';
+import { resolveRank } from '../core/resolve-rank.js';
 import { reportError } from './report-error.js';
 
 /** The flags every handler command parses (see commands/base-flags.ts). */
@@ -26,6 +26,7 @@ export interface HandlerCommandFlags {
   workdir?: string | undefined;
   'keep-workdirs': boolean;
   stats: boolean;
+  quiet: boolean;
   progress?: boolean | undefined;
   debug: boolean;
   workers?: string | undefined;
@@ -40,7 +41,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
   // Handler output must never reach stdout, which carries the records.
   console.log = console.info = console.debug = console.error;
   try {
-    const { rank, world } = resolveRank({}, process.env, false);
+    const { rank, world } = resolveRank({}, process.env, { required: false });
     return await runOperator({
       command,
       kind,
@@ -60,6 +61,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       workdir: flags.workdir,
       keepWorkdirs: flags['keep-workdirs'],
       stats: flags.stats,
+      quiet: flags.quiet,
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,

@@ -38,6 +38,8 @@ export interface OperatorOptions {
   keepWorkdirs: boolean;
   stats: boolean;
   progress: boolean;
+  /** No closing line when records were dead-lettered. */
+  quiet: boolean;
   rank: number;
   world: number;
   /** Worker threads; 0 runs the handler on the main thread. */
@@ -57,8 +59,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
   const stop = new StopSignal();
-  const sink = openSink(options.output, () => stop.stop('closed-output'));
-  const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
+  const failed = (): void => stop.stop('failed-output');
+  const sink = openSink(options.output, () => stop.stop('closed-output'), { onFailed: failed });
+  const errorSink = options.errors === undefined ? undefined : openSink(options.errors, undefined, { onFailed: failed, lossIsFailure: { unit: 'dead letters' }, label: '--errors' });
   const started = performance.now();
   const setup = chunkSetup(options);
   let failure: unknown;
@@ -79,7 +82,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
-  return stats && stats.errors > 0 ? EXIT.deadLettered : EXIT.ok;
+  if (!stats || stats.errors === 0) return EXIT.ok;
+  if (!options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.errors}\n`);
+  return EXIT.deadLettered;
 }
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */

@@ -1,6 +1,6 @@
 import { exitCodeForSignal } from '../core/exit-codes.js';
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output';
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output' | 'failed-output';
 
 /**
  * Why and when a run stops early. The first SIGINT/SIGTERM stops reading and lets records

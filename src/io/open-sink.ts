@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream, openSync } from 'node:fs';
 import { OpError, UsageError, describeCause } from '../core/errors.js';
+import { fsReason } from './fs-reason.js';
 
 /**
  * Where output lines go. `write` returns a promise only when the consumer is slower than
@@ -16,24 +17,41 @@ export interface Sink {
   readonly closed: boolean;
 }
 
-export function openSink(path: string | undefined, onClosed: () => void = () => {}, flag = 'w'): Sink {
-  const stream = openStream(path, flag);
+export interface SinkOptions {
+  /** `w`, or `a` to append. */
+  flag?: string;
+  /** A write failed (not a closed pipe): stop taking input, the run has failed. */
+  onFailed?: () => void;
+  /**
+   * The output must not be lost (dead letters): a closed pipe is a failure too, and the
+   * lines that did not reach it are counted for the message, in this unit.
+   */
+  lossIsFailure?: { unit: string };
+  /** How the sink is named in messages (default: its path, or stdout). */
+  label?: string;
+}
+
+export function openSink(path: string | undefined, onClosed: () => void = () => {}, flagOrOptions: string | SinkOptions = 'w'): Sink {
+  const options = typeof flagOrOptions === 'string' ? { flag: flagOrOptions } : flagOrOptions;
+  const stream = openStream(path, options.flag ?? 'w');
+  const label = options.label ?? (stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : path!);
   const shared = stream === process.stdout || stream === process.stderr;
+  const counting = options.lossIsFailure !== undefined;
   let closed = false;
-  let failure: Error | undefined;
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    // A closed pipe (`op … | head -1`) is the reader's choice, not our failure.
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
-      if (!closed) {
-        closed = true;
-        onClosed();
-      }
-      return;
-    }
-    failure ??= error;
+  let failure: OpError | undefined;
+  let lost = 0;
+  const onError = (error: NodeJS.ErrnoException): void => {
+    const pipeClosed = error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED';
+    if (closed) return;
     closed = true;
-    onClosed();
-  });
+    // A closed pipe (`op … | head -1`) is the reader's choice, not our failure.
+    if (pipeClosed && !counting) return onClosed();
+    failure = new OpError(`${label}: ${fsReason(error)}`, { cause: error });
+    options.onFailed?.();
+  };
+  // The CLI framework rethrows stdout's errors (a stack trace); this sink reports them instead.
+  if (stream === process.stdout) stream.removeAllListeners('error');
+  stream.on('error', onError);
   // One 'close' listener for the life of the sink, not one per slow write.
   const gone = new Promise<void>((resolve) => stream.once('close', () => resolve()));
   const drained = async (): Promise<void> => {
@@ -43,32 +61,54 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       // 'error' is handled above; once() rejects on it too.
     }
   };
+  /** With lossIsFailure: each write's lines are counted as lost unless the write completes. */
+  const countLost = (text: string | Uint8Array) => (error: Error | null | undefined) => {
+    if (error) lost += countLines(text);
+  };
   return {
     get closed() {
       return closed;
     },
     write(text: string | Uint8Array) {
-      if (closed || text.length === 0) return undefined;
-      if (stream.write(text)) return undefined;
+      if (text.length === 0) return undefined;
+      if (closed) {
+        if (counting) lost += countLines(text);
+        return undefined;
+      }
+      let ready: boolean;
+      try {
+        ready = counting ? stream.write(text, countLost(text)) : stream.write(text);
+      } catch (error) {
+        // stdout redirected to a file writes synchronously, and throws where a stream would emit.
+        onError(error as NodeJS.ErrnoException);
+        return undefined;
+      }
+      if (ready) return undefined;
       return closed ? undefined : Promise.race([drained(), gone]);
     },
     drain() {
       return closed || !stream.writableNeedDrain ? undefined : Promise.race([drained(), gone]);
     },
     async end() {
-      if (failure) throw failure;
-      if (shared) {
-        if (!closed && stream.writableNeedDrain) await drained();
-        if (failure) throw failure;
-        return;
+      if (!closed) {
+        if (shared) {
+          if (stream.writableNeedDrain) await drained();
+        } else if (!stream.writableEnded) {
+          stream.end();
+          await Promise.race([once(stream, 'finish').catch(() => undefined), gone]);
+        }
       }
-      if (!stream.writableEnded) {
-        stream.end();
-        await Promise.race([once(stream, 'finish').catch(() => undefined), gone]);
-      }
+      if (failure && counting && lost > 0) throw new OpError(`${failure.message}; ${lost} ${options.lossIsFailure!.unit} not written`, { cause: failure.cause });
       if (failure) throw failure;
     },
   };
+}
+
+function countLines(text: string | Uint8Array): number {
+  let n = 0;
+  if (typeof text === 'string') for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
+  else for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) n++;
+  return n;
 }
 
 /**
@@ -93,10 +133,13 @@ function openStream(path: string | undefined, flag: string): NodeJS.WritableStre
  * (undefined when everything reached its destination).
  */
 export async function endOutputs(...outputs: Array<{ end(): Promise<void> } | undefined>): Promise<OpError | undefined> {
-  try {
-    for (const output of outputs) await output?.end();
-    return undefined;
-  } catch (error) {
-    return new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+  let first: OpError | undefined;
+  for (const output of outputs) {
+    try {
+      await output?.end();
+    } catch (error) {
+      first ??= error instanceof OpError ? error : new OpError(`cannot write output: ${describeCause(error)}`, { cause: error });
+    }
   }
+  return first;
 }

@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, fstatSync, openSync, statSync, type ReadStream } from 'node:fs';
 import { UsageError } from '../core/errors.js';
+import { fsReason } from './fs-reason.js';
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
 export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
@@ -19,14 +20,14 @@ export function checkInputs(specs: string[]): void {
 
 /** A usage error, named by `label`, unless `path` is a readable non-directory. */
 export function checkInput(path: string, label = path): void {
-  let directory: boolean;
   try {
-    directory = statSync(path).isDirectory();
+    if (statSync(path).isDirectory()) throw new UsageError(`${label}: is a directory`);
+    // Opened, not just stat'ed: a file we may not read fails here, before any input is read.
+    closeSync(openSync(path, 'r'));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${label}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${label}: ${fsReason(error)}`);
   }
-  if (directory) throw new UsageError(`${label}: is a directory`);
 }
 
 export function openSource(spec: string, readBytes = READ_BYTES): Source {

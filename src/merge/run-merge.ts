@@ -9,7 +9,7 @@ import { mergeByKey } from './key-merge.js';
 import { LineBatch } from './line-batch.js';
 import { LineReader } from './line-reader.js';
 import type { KeySpec } from './merge-key.js';
-import { resolveRank } from '../shard/resolve-rank.js';
+import { resolveRank } from '../core/resolve-rank.js';
 import { mergeRoundRobin } from './round-robin.js';
 
 export interface MergeOptions {
@@ -26,7 +26,7 @@ export interface MergeOptions {
 export async function runMerge(options: MergeOptions): Promise<number> {
   const files = expandInputs(options.inputs);
   // Resolved only when used: a half-set launcher environment must not fail a plain merge.
-  const output = options.output?.includes('{') ? fillRankTemplate(options.output, resolveRank({}, options.env, false)) : options.output;
+  const output = options.output?.includes('{') ? fillRankTemplate(options.output, resolveRank({}, options.env, { required: false })) : options.output;
   const sink = openSink(output);
   let failure: unknown;
   try {

@@ -162,12 +162,17 @@ export class RecordRunner {
   private async retry(job: Job): Promise<string> {
     await waitBeforeRetry(this.options.retryDelay, job.attempt, this.options.shared.signal);
     this.stats.retries++;
-    return this.call({ ...job, attempt: job.attempt + 1 });
+    // Each attempt gets the record as read, never one a failed attempt mutated.
+    const members = job.members?.map((member) => ({ ...member, record: JSON.parse(member.text) as unknown }));
+    const record = members ? members.map((member) => member.record) : JSON.parse(job.text!);
+    return this.call({ ...job, record, members, attempt: job.attempt + 1 });
   }
 
   private fail(cause: unknown, stage: Stage, job: Job): string {
     const place = { source: job.source, line: job.line };
     const deadLetter = this.options.deadLetter;
+    // Counted either way, so the stats of a run stopped by this record still balance.
+    this.stats.errors += job.members?.length ?? 1;
     if (!deadLetter) {
       const batch = job.members && job.members.length > 1 ? `batch of ${job.members.length} records: ` : '';
       const excerpt = job.members?.[0]?.text ?? job.text ?? safeJson(job.record);
@@ -175,10 +180,11 @@ export class RecordRunner {
     }
     const error = causeParts(cause);
     const parsed = stage !== 'read' && stage !== 'decode' && stage !== 'parse';
-    for (const member of job.members ?? [{ record: job.record, line: job.line, source: job.source }]) {
-      this.stats.errors++;
-      const id = parsed ? this.idOf(member.record, member.line) : member.line;
-      deadLetter({ source: member.source, line: member.line, id, input: member.record, error, attempts: job.attempt, stage });
+    for (const member of job.members ?? [{ text: job.text, line: job.line, source: job.source }]) {
+      // The record as it was read, whatever the handler did to it (a cycle, a BigInt).
+      const input = parsed && member.text !== undefined ? (JSON.parse(member.text) as unknown) : member.text;
+      const id = parsed ? this.idOf(input, member.line) : member.line;
+      deadLetter({ source: member.source, line: member.line, id, input, error, attempts: job.attempt, stage });
     }
     const limit = this.options.errorLimit;
     if (limit !== undefined && limit.before + this.stats.errors >= limit.max) throw maxErrorsReached(limit.before + this.stats.errors, limit.max, place);

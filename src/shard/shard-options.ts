@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import { fillRankTemplate, hasRankPlaceholder } from '../io/fill-template.js';
-import { resolveRank } from './resolve-rank.js';
+import { resolveRank } from '../core/resolve-rank.js';
 import type { ShardOptions } from './run-shard.js';
 
 /** The flags `op shard` parses (commands/shard.ts). */
@@ -27,7 +27,7 @@ export function shardOptions(flags: ShardFlags, env: NodeJS.ProcessEnv): ShardOp
     if (!hasRankPlaceholder(flags.split)) throw new UsageError(`--split ${flags.split}: the template needs {rank}, or every share goes to one file`);
     return { ...base, output: undefined, split: flags.split, rank: 0, world: flags.world };
   }
-  const { rank, world } = resolveRank(flags, env, true);
+  const { rank, world } = resolveRank(flags, env, { required: true });
   return { ...base, output: fillRankTemplate(flags.out, { rank, world }), split: undefined, rank, world };
 }
 

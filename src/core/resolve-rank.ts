@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from './errors.js';
 
 export interface RankWorld {
   rank: number;
@@ -19,7 +19,7 @@ const FAMILIES: Array<[rank: string, world: string]> = [
  * Rank and world from flags, else the environment. `required`: a missing rank is a usage
  * error (op shard); otherwise a single process is rank 0 of 1 (ctx.rank for op map).
  */
-export function resolveRank(flags: { rank?: number | undefined; world?: number | undefined }, env: NodeJS.ProcessEnv, required: boolean): RankWorld {
+export function resolveRank(flags: { rank?: number | undefined; world?: number | undefined }, env: NodeJS.ProcessEnv, options: { required: boolean }): RankWorld {
   let rank = flags.rank;
   let world = flags.world;
   let from = flags.rank === undefined ? 'default' : '--rank';
@@ -38,7 +38,7 @@ export function resolveRank(flags: { rank?: number | undefined; world?: number |
     from = 'JOB_COMPLETION_INDEX';
   }
   if (rank === undefined) {
-    if (required) throw new UsageError('no rank: pass --rank N --world M, or set OP_RANK/OP_WORLD_SIZE (or RANK/WORLD_SIZE, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX)');
+    if (options.required) throw new UsageError('no rank: pass --rank N --world M, or set OP_RANK/OP_WORLD_SIZE (or RANK/WORLD_SIZE, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX)');
     return { rank: 0, world: world ?? 1, from };
   }
   if (world === undefined) throw new UsageError(`rank ${rank} (from ${from}) but no world size: pass --world M or set the matching *_WORLD_SIZE`);
