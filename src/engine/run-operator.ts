@@ -76,14 +76,16 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   stop.dispose();
   failure ??= await endOutputs(sink, errorSink);
   const stats = delivery?.stats;
+  const deadLettered = stop.exitCode === undefined && failure === undefined && stats !== undefined && stats.errors > 0;
+  if (deadLettered && !options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.errors}\n`);
+  // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
     process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
-  if (!stats || stats.errors === 0) return EXIT.ok;
-  if (!options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.errors}\n`);
+  if (!deadLettered) return EXIT.ok;
   return EXIT.deadLettered;
 }
 

@@ -54,7 +54,7 @@ for (const workers of modes) {
 
   test(`a failed batch dead-letters each of its records, with the error${label}`, async () => {
     const handler = 'r.map(x => { if (x === 4) throw new Error("four"); return x * 10 })';
-    const result = await runOp(['batch', '--size', '3', handler, '--errors', '/dev/stderr', '--stats', ...workers], { input: numbers(8), env: { OP_CHUNK_BYTES: '16' } });
+    const result = await runOp(['batch', '--size', '3', handler, '--errors', '/dev/stderr', '--quiet', '--stats', ...workers], { input: numbers(8), env: { OP_CHUNK_BYTES: '16' } });
     assert.is(result.status, 3);
     assert.equal(lines(result.stdout), [0, 10, 20, 60, 70]);
     const [a, b, c, stats] = lines(result.stderr) as Array<Record<string, unknown>>;

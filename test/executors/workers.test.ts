@@ -34,7 +34,7 @@ test('a large task runs in pieces: same output, and the same error lines, as inl
   const rows = Array.from({ length: 6000 }, (_, id) => JSON.stringify({ id, pad: 'p'.repeat(id % 200) }) + (id % 7 === 0 ? '\r\n' : '\n') + (id % 50 === 0 ? '\n' : ''));
   rows[4321] = '{"broken":\n';
   const input = '\ufeff' + rows.join('');
-  const args = ['map', '({id: r.id, line: ctx.line, i})', '--errors', '/dev/stderr'];
+  const args = ['map', '({id: r.id, line: ctx.line, i})', '--errors', '/dev/stderr', '--quiet'];
   const inline = await runOp(args, { input });
   const pooled = await runOp([...args, '-w', '2'], { input });
   assert.is(pooled.status, 3, pooled.stderr);
@@ -82,7 +82,7 @@ for (const [name, file, guilty] of [
 ] as const) {
   test(`a worker that ${name} is replaced; only the guilty record is dead-lettered`, async () => {
     const input = ndjson(Array.from({ length: 60 }, (_, id) => ({ id })));
-    const result = await runOp(['map', handler(file), '-w', '2', '--errors', '/dev/stderr'], { input, env: { OP_CHUNK_BYTES: '256' } });
+    const result = await runOp(['map', handler(file), '-w', '2', '--errors', '/dev/stderr', '--quiet'], { input, env: { OP_CHUNK_BYTES: '256' } });
     assert.is(result.status, 3, result.stderr);
     const ids = (lines(result.stdout) as Array<{ id: number }>).map((r) => r.id);
     assert.equal(ids, [...Array(60).keys()].filter((id) => id !== guilty));
@@ -101,7 +101,7 @@ for (const [name, file, guilty] of [
 
 test('a record that loops forever is cut by --timeout; its worker is replaced and the rest continue', async () => {
   const input = ndjson(Array.from({ length: 40 }, (_, id) => ({ id })));
-  const result = await runOp(['map', handler('spins.mjs'), '-w', '2', '--timeout', '300', '--errors', '/dev/stderr'], {
+  const result = await runOp(['map', handler('spins.mjs'), '-w', '2', '--timeout', '300', '--errors', '/dev/stderr', '--quiet'], {
     input,
     env: { OP_CHUNK_BYTES: '256' },
   });
