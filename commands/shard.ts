@@ -10,9 +10,11 @@ export default class ShardCommand extends OpCommand {
 
 --by key:FIELD keeps a record when hash(record[FIELD]) % WORLD == RANK, so every record with the same key lands on the same rank. FIELD is a top-level field name. The hash, reproducible in any language: take the value itself when it is a JSON string, else its JSON text as written by ECMAScript JSON.stringify (1.0 is 1, 1e21 is 1e+21; so the string "42" and the number 42 hash alike); encode it as UTF-8; hash the bytes with FNV-1a 32-bit (h = 0x811c9dc5; for each byte, h = (h XOR byte) * 0x01000193 mod 2^32); the rank is h mod WORLD. Examples: "a" hashes to 0xe40c292c, 42 to 0x87e38583 (as the bytes 42). A record without FIELD, or one that is not an object, goes to rank 0. A line that is not JSON stops the run: stdin:LINE: SyntaxError, exit 1.
 
---seq FIELD writes each object record's global input index (0-based) into FIELD before the split, so op merge --key FIELD --numeric restores the input order after the shares were processed apart. Records that are not objects pass unstamped. --seq parses every record.
+--seq FIELD writes each object record's global input index (0-based) into FIELD before the split, so op merge --key FIELD restores the input order after the shares were processed apart. Records that are not objects pass unstamped. --seq parses every record.
 
 Rank and world come from --rank and --world, else from the environment, first found: OP_RANK/OP_WORLD_SIZE, SDRUN_RANK/SDRUN_WORLD_SIZE, RANK/WORLD_SIZE, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX (with the world from --world or OP_WORLD_SIZE). A missing rank, a world below 1 or a rank not below the world is a usage error (exit 2). {rank} and {world} in --out are filled in.
+
+An input that is also an output (--out, stdout redirected, or a --split file) is refused before anything is opened, exit 2: files are compared by device and inode, so a symlink or ./F is the same file. On SIGINT or SIGTERM every output ends on a whole line, exit 130 or 143.
 
 --split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.`;
   static override examples = [
@@ -22,7 +24,7 @@ Rank and world come from --rank and --world, else from the environment, first fo
     { description: 'Write all four shares at once.', command: `op shard --split 'part-{rank}.ndjson' --world 4 < data.ndjson` },
     {
       description: 'Process shares apart, then restore input order.',
-      command: `op shard --split 'in-{rank}.ndjson' --world 4 --seq _i < data.ndjson; for r in 0 1 2 3; do op map ./work.ts < in-$r.ndjson > out-$r.ndjson & done; wait; op merge --key _i --numeric 'out-*.ndjson'`,
+      command: `op shard --split 'in-{rank}.ndjson' --world 4 --seq _i < data.ndjson; for r in 0 1 2 3; do op map ./work.ts < in-$r.ndjson > out-$r.ndjson & done; wait; op merge --key _i 'out-*.ndjson'`,
     },
   ];
   static override flags = {

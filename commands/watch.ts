@@ -4,7 +4,7 @@ import { OpCommand } from './base-command.js';
 export default class WatchCommand extends OpCommand {
   static override summary = 'Run COMMAND once per new or changed file; without one, print file events or stream records.';
   static override usage = ['watch DIR… [-- COMMAND ARGS…]', 'watch DIR… --records'];
-  static override description = `Watches directories (never single files: editors save by renaming). A file counts once its writes have settled (its size held for --settle ms), then after --debounce ms of quiet; each file version is processed once, whatever editor, cp or mv made it. Dotfiles, *~, *.sw? and vim's 4913 probe are ignored, and so are the --state and --log files.
+  static override description = `Watches directories (never single files: editors save by renaming). A file counts once its writes have settled (its size held for --settle ms), then after --debounce ms of quiet, and, on Linux, once no process holds it open for writing (found in /proc/*/fd, as fuser does; elsewhere the quiet period alone decides). Each file version (device, inode, size, mtime) is processed once, whatever editor, cp or mv made it and whatever path reached it. A file gone when its run is due is skipped: no run, no failure. Symlinked directories are not entered unless --follow-symlinks, and never when they lead back up their own path. Dotfiles, *~, *.sw? and vim's 4913 probe are ignored, and so are the --state and --log files.
 
 With COMMAND: {path}, {name}, {stem}, {dir} and {event} in COMMAND ARGS are filled in, each word staying one argv word (no shell); without a placeholder the path is appended. The run's environment has OP_WATCH_PATH and OP_WATCH_EVENT. Each run has its own process group; its exit status, duration and last stderr lines are reported on stderr.
 
@@ -25,6 +25,7 @@ On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then
     match: Flags.string({ summary: 'Process files whose path (relative to DIR) matches REGEX; repeatable. Default: \\.(ndjson|jsonl|json)$.', helpValue: 'REGEX', multiple: true, multipleNonGreedy: true, helpGroup: 'FILES' }),
     ignore: Flags.string({ summary: "Skip files and directories whose path (relative to DIR) matches REGEX; repeatable. Use it for COMMAND's own outputs.", helpValue: 'REGEX', multiple: true, multipleNonGreedy: true, helpGroup: 'FILES' }),
     depth: Flags.integer({ summary: 'Also watch subdirectories, N levels deep.', helpValue: 'N', min: 0, default: 0, helpGroup: 'FILES' }),
+    'follow-symlinks': Flags.boolean({ summary: 'With --depth, also descend into symlinked directories; never into one that leads back up its own path.', helpGroup: 'FILES' }),
     settle: Flags.integer({ summary: 'A file counts as written once its size held for MS.', helpValue: 'MS', min: 0, default: 200, helpGroup: 'FILES' }),
     debounce: Flags.integer({ summary: 'Then wait for MS of quiet on that path.', helpValue: 'MS', min: 0, default: 50, helpGroup: 'FILES' }),
     records: Flags.boolean({ summary: 'Stream the NDJSON records of new files and of lines appended, each once, instead of running COMMAND.', helpGroup: 'FILES' }),

@@ -31,7 +31,7 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.is(result.status, 0, result.stderr);
   const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
   const paths = new Set<string>((packed?.files ?? []).map((file) => file.path));
-  const needed = ['bin/run.js', 'dist/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/pool/pool-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
+  const needed = ['bin/run.js', 'dist/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
   for (const path of needed) assert.ok(paths.has(path), `${path} is in the package`);
   const { man } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string[] };
   for (const page of man) assert.ok(paths.has(page.replace(/^\.\//, '')), `${page} is in the package`);

@@ -20,6 +20,8 @@ export class LineReader {
   private pos = 0;
   private atStart = true;
   private ended = false;
+  /** Closed by a stop: a line not yet read to its end is not a record. */
+  private closed = false;
   private readonly iterator: AsyncIterator<Buffer>;
 
   constructor(private readonly source: Source) {
@@ -55,8 +57,9 @@ export class LineReader {
     }
   }
 
-  /** Stops reading (the merge ended early, or failed). */
+  /** Stops reading (the merge ended early, was stopped, or failed). */
   close(): void {
+    this.closed = true;
     this.source.stream.destroy();
   }
 
@@ -66,6 +69,10 @@ export class LineReader {
     const parts: Buffer[] = this.pos < this.chunk.length ? [this.chunk.subarray(this.pos)] : [];
     for (;;) {
       const next = await this.nextRead();
+      if (this.closed) {
+        this.ended = true;
+        return false;
+      }
       if (next.done) {
         this.ended = true;
         // The last line had no newline: it is a record all the same.
@@ -90,6 +97,7 @@ export class LineReader {
     try {
       return await this.iterator.next();
     } catch (error) {
+      if (this.closed) return { done: true, value: undefined };
       throw new OpError(`${this.name}: cannot read: ${describeCause(error)}`, { cause: error });
     }
   }

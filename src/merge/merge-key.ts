@@ -1,24 +1,34 @@
-import { OpError, RecordError, type Place } from '../core/errors.js';
+import { isUtf8 } from 'node:buffer';
+import { InputError, OpError, RecordError, type Place } from '../core/errors.js';
+import { decodeLines } from '../io/decode-lines.js';
+import { compareJson } from './compare-json.js';
 
 export interface KeySpec {
   field: string;
-  /** Compare as numbers: JSON numbers, or strings holding a decimal number. */
+  /** Read strings holding a decimal number as numbers (and refuse other values). */
   numeric: boolean;
   /** Inputs are sorted in descending order. */
   reverse: boolean;
 }
 
-export type Key = string | number;
+/** A JSON value: the FIELD of one record. */
+export type Key = unknown;
 
 /** A decimal number in a string, as `sort -n` would read it; `0x10` and `` are not numbers. */
 const DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /**
- * The merge key of one record line. Without --numeric a string is its own key and any
- * other value its JSON text; keys compare by UTF-16 code units (JavaScript `<`), which is
- * byte order (`LC_ALL=C sort`) for all but characters above U+FFFF.
+ * The merge key of one record line: the value of its FIELD, compared as jq orders values
+ * (compare-json.ts), so `_i` 6 comes before 10 without any flag. With --numeric a string
+ * holding a decimal number is that number, and any other non-number is an error. A line
+ * that is not UTF-8 is refused as op map and op shard refuse it: decoding would turn each
+ * bad byte into U+FFFD and make different keys equal.
  */
 export function keyOf(line: Buffer, spec: KeySpec, place: Place): Key {
+  if (!isUtf8(line)) {
+    const why = decodeLines(line).bad?.get(0) ?? new InputError('invalid UTF-8', 'decode');
+    throw new RecordError(why, { place, stage: 'decode', attempts: 1, excerpt: line.toString('utf8') });
+  }
   const text = line.toString('utf8');
   let record: unknown;
   try {
@@ -30,12 +40,16 @@ export function keyOf(line: Buffer, spec: KeySpec, place: Place): Key {
     throw new OpError(`no field ${JSON.stringify(spec.field)} to merge on`, { place, excerpt: text });
   }
   const value = (record as Record<string, unknown>)[spec.field];
-  if (!spec.numeric) return typeof value === 'string' ? value : JSON.stringify(value);
-  if (typeof value === 'number') return value;
+  if (!spec.numeric || typeof value === 'number') return value;
   if (typeof value === 'string' && DECIMAL.test(value)) return Number(value);
   throw new OpError(`${spec.field} is ${JSON.stringify(value)}, not a number (--numeric)`, { place, excerpt: text });
 }
 
 export function compareKeys(a: Key, b: Key): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareJson(a, b);
+}
+
+/** A key as the user wrote it, for messages. */
+export function showKey(key: Key): string {
+  return JSON.stringify(key) ?? String(key);
 }

@@ -30,6 +30,9 @@ export class RecordRouter {
     this.outs = new Array<string>(plan.shares).fill('');
   }
 
+  /** Lines are routed whole, never in part. */
+  readonly midLine = false;
+
   startSource(name: string): void {
     this.splitter = new LineSplitter();
     this.source = name;

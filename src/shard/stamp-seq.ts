@@ -1,6 +1,6 @@
 /**
- * `--seq FIELD`: the record's global input index written into it, so `op merge --key FIELD
- * --numeric` can restore input order after the shares were processed apart. The index is
+ * `--seq FIELD`: the record's global input index written into it, so `op merge --key FIELD`
+ * can restore input order after the shares were processed apart. The index is
  * spliced in before the closing brace, keeping every other byte of the line as it was;
  * a record that already has FIELD is serialised again with FIELD replaced in place.
  * Records that are not objects (arrays, strings, numbers, null) pass unstamped.

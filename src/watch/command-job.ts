@@ -4,7 +4,7 @@ import { isGroupAlive, terminateGroup } from './process-group.js';
 import type { ProcessedFiles } from './processed-files.js';
 import { startCommand } from './run-command.js';
 import { describeRun, logLine, type RunReport } from './run-report.js';
-import { statVersion } from './settle-files.js';
+import { statVersionNow } from './settle-files.js';
 
 /** SIGTERM, then 2 s for the group to exit before SIGKILL (a flush-and-exit is well within it). */
 export const KILL_GRACE_MS = 2_000;
@@ -26,7 +26,9 @@ export function makeCommandJob(options: CommandJobOptions, lingering: Set<number
   const { processed } = options;
   return async (ticket: Ticket): Promise<JobStatus> => {
     const { path, event, attempt } = ticket;
-    const version = await statVersion(path);
+    // The last look, right before the spawn with nothing awaited in between: a file deleted
+    // while its run was due (queued, held for a writer, in backoff) is skipped, not failed.
+    const version = statVersionNow(path);
     if (version === undefined) return 'gone';
     if (attempt === 1 && processed.isDone(path, version)) return 'unchanged';
     processed.begin(path, event, version, attempt);

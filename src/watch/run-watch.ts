@@ -12,6 +12,7 @@ import { StateFile } from './state-file.js';
 import { FileWatcher } from './watch-files.js';
 import type { WatchOptions } from './watch-options.js';
 import { WatchStop } from './watch-stop.js';
+import { WriterCheck } from './writer-check.js';
 
 /**
  * `op watch`: watch, process each file version once, and on SIGINT/SIGTERM stop watching,
@@ -44,7 +45,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   const scheduler = new PathScheduler(job, { concurrency: options.concurrency, onBusy: options.onBusy, retries: options.retries, retryDelay: options.retryDelay });
   const filter = new PathFilter(options.dirs, { match: options.match, ignore: options.ignore }, [options.state, options.log].filter((path) => path !== undefined));
   const watcher = new FileWatcher(
-    { dirs: options.dirs, depth: options.depth, filter, settleMs: options.settle, debounceMs: options.debounce },
+    { dirs: options.dirs, depth: options.depth, filter, settleMs: options.settle, debounceMs: options.debounce, followSymlinks: options.followSymlinks, writers: new WriterCheck() },
     {
       file: (path, event) => scheduler.offer(path, event),
       unlink: (path) => processed.forget(path),
@@ -58,7 +59,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
       // One line when watching starts: files made from here on are seen as they come.
       process.stderr.write(`op watch: watching ${options.dirs.join(', ')}: ${existing.length} ${existing.length === 1 ? 'file' : 'files'} there, ${items.length} to process\n`);
       const events = new Map(items.map((item) => [item.path, item.event]));
-      void settleFiles(items.map((item) => item.path), options.settle, (path) => scheduler.offer(path, events.get(path) ?? 'add'), stop.signal);
+      void settleFiles(items.map((item) => item.path), options.settle, (path) => watcher.offer(path, events.get(path) ?? 'add'), stop.signal);
     }
     await stop.whenStopped();
   } finally {

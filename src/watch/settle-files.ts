@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameVersion, versionOf, type FileVersion } from './file-version.js';
@@ -6,6 +7,16 @@ import { isSameVersion, versionOf, type FileVersion } from './file-version.js';
 export async function statVersion(path: string): Promise<FileVersion | undefined> {
   try {
     const stats = await stat(path);
+    return stats.isFile() ? versionOf(stats) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** statVersion without an await, for the last look right before a run is started. */
+export function statVersionNow(path: string): FileVersion | undefined {
+  try {
+    const stats = statSync(path);
     return stats.isFile() ? versionOf(stats) : undefined;
   } catch {
     return undefined;

@@ -14,6 +14,8 @@ export interface WatchOptions {
   match: RegExp[];
   ignore: RegExp[];
   depth: number;
+  /** Descend into symlinked directories (cycles never). */
+  followSymlinks: boolean;
   settle: number;
   debounce: number;
   concurrency: number;
@@ -31,6 +33,7 @@ export interface WatchFlags {
   match?: string[] | undefined;
   ignore?: string[] | undefined;
   depth: number;
+  'follow-symlinks': boolean;
   settle: number;
   debounce: number;
   concurrency: number;
@@ -61,6 +64,7 @@ export function resolveWatchOptions(dirs: string[], command: string[] | undefine
     match: flags.match?.length ? flags.match.map((text) => compile('--match', text)) : [DEFAULT_MATCH],
     ignore: (flags.ignore ?? []).map((text) => compile('--ignore', text)),
     depth: flags.depth,
+    followSymlinks: flags['follow-symlinks'],
     settle: flags.settle,
     debounce: flags.debounce,
     // Events and records go to one stdout: one file at a time keeps each file's lines together.

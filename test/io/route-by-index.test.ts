@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isBlankText } from '../../src/io/is-blank-line.js';
-import { IndexRouter } from '../../src/shard/route-by-index.js';
-import { shareOfRank } from '../../src/shard/share-buffers.js';
+import { IndexRouter } from '../../src/io/route-by-index.js';
+import { shareOfRank } from '../../src/io/share-buffers.js';
 
 /** What every share must hold, computed the slow way: decode, split, skip blanks, count. */
 function expected(sources: string[], world: number): string[] {

@@ -32,6 +32,14 @@ export class IndexRouter {
     this.out = new ShareBuffers(shares);
   }
 
+  /**
+   * True while part of a record has been routed and its end has not: a stop must read on
+   * to that end, or the output ends in a torn line.
+   */
+  get midLine(): boolean {
+    return this.open >= 0;
+  }
+
   startSource(): void {
     this.atStart = true;
   }
