@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
 import { OpError, describeCause, type Kind } from '../core/errors.js';
@@ -100,7 +99,7 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   try {
     for (const spec of options.inputs) {
       if (halted()) break;
-      const source = openInput(spec, options.inputFormat);
+      const source = openInput(spec, options.inputFormat, executor.readAhead);
       counters.totalBytes = source.size === undefined || counters.totalBytes === undefined ? undefined : counters.totalBytes + source.size;
       const release = stop.onStop(() => source.stream.destroy());
       // Line numbers are per source; record indexes run on across sources.
@@ -133,12 +132,11 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   return failure;
 }
 
-function openInput(spec: string, format: 'ndjson' | 'json'): ChunkSource {
-  const source = openChunkSource(spec);
+function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean): ChunkSource {
+  // JSON values become lines on the way, so they are read through a stream.
+  const source = openChunkSource(spec, { readAhead: readAhead || format === 'json' });
   if (format === 'ndjson') return source;
-  // A file is read through its stream too: the values become lines on the way.
-  const stream = source.fd === undefined ? source.stream : createReadStream('', { fd: source.fd, autoClose: false, start: 0 });
-  return { ...source, fd: undefined, stream: Readable.from(jsonLines(stream, source.name)) };
+  return { ...source, stream: Readable.from(jsonLines(source.stream, source.name)) };
 }
 
 async function* jsonLines(stream: NodeJS.ReadableStream, name: string): AsyncGenerator<Buffer> {

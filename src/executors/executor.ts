@@ -15,6 +15,8 @@ export interface Executor {
   readonly capacity: number;
   /** Bytes of a ring slot: the largest chunk, and the reads' buffer size. */
   readonly slotBytes: number;
+  /** True when the main thread runs the records: reads should overlap with that work. */
+  readonly readAhead: boolean;
   /** Bytes the next chunk should aim for, so every worker has work whatever the input size. */
   chunkBytes(): number;
   /** The chunk's result; a failure of the executor itself (not of a record) rejects. */

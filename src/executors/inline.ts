@@ -22,6 +22,7 @@ const MAX_CHUNKS = 256;
 export class InlineExecutor implements Executor {
   readonly capacity: number;
   readonly slotBytes = CHUNK_BYTES;
+  readonly readAhead = true;
   private readonly runner: ChunkRunner;
   private errors = 0;
 

@@ -37,6 +37,7 @@ const DESTROY_TIMEOUT_MS = 10_000;
 export class ThreadsExecutor implements Executor {
   readonly capacity: number;
   readonly slotBytes = CHUNK_BYTES;
+  readonly readAhead = false;
   private readonly pool: Tinypool;
   private readonly sizer = new TaskSizer(CHUNK_BYTES);
   private readonly beats = new Set<Float64Array>();

@@ -52,12 +52,22 @@ export interface ChunkSource {
   close(): void;
 }
 
-export function openChunkSource(spec: string): ChunkSource {
+/**
+ * `readAhead`: read a regular file through a stream too, whose read-ahead overlaps the
+ * next read with the work on this one (the main thread does both when the handler runs
+ * inline); otherwise a file is read into the chunk buffers directly, with no copy.
+ */
+export function openChunkSource(spec: string, options: { readAhead: boolean }): ChunkSource {
   if (spec !== '-') {
     const fd = openSync(spec, 'r');
-    return { name: spec, size: fstatSync(fd).size, fd, stream: process.stdin, close: () => closeSync(fd) };
+    const size = fstatSync(fd).size;
+    if (options.readAhead) return { name: spec, size, fd: undefined, stream: createReadStream('', { fd, highWaterMark: READ_BYTES }), close: () => {} };
+    return { name: spec, size, fd, stream: process.stdin, close: () => closeSync(fd) };
   }
   const stat = fstatSync(0);
-  if (stat.isFile()) return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
+  if (stat.isFile()) {
+    if (options.readAhead) return { name: 'stdin', size: stat.size, fd: undefined, stream: createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), close: () => {} };
+    return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
+  }
   return { name: 'stdin', size: undefined, fd: undefined, stream: process.stdin, close: () => {} };
 }
