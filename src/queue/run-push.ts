@@ -1,0 +1,93 @@
+import { InputError, OpError, RecordError, describeCause } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import { isBlankText } from '../io/is-blank-line.js';
+import { checkInputs, openSource } from '../io/open-source.js';
+import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import { parseQueueUrl, type QueueAddress } from './queue-url.js';
+import { openLink, type RedisLink } from './redis-client.js';
+
+export interface PushOptions {
+  queue: string;
+  /** Input specs in order; `-` is stdin. */
+  inputs: string[];
+}
+
+/**
+ * Input chunks whose XADDs may be in flight at once. Commands of one chunk go out as one
+ * pipeline (node-redis writes what was sent in the same tick together); a second chunk in
+ * flight keeps the socket busy while the first one's replies come back.
+ */
+const CHUNKS_IN_FLIGHT = 2;
+/** 256 KiB reads: about 2,000 small records per pipeline. */
+const READ_BYTES = 256 * 1024;
+
+/**
+ * `op queue push`: every record of the inputs becomes one entry `d=<line>` of
+ * `opkit:{NAME}:in`. A line that is not JSON stops the push with its place; the records
+ * before it are enqueued, it and the ones after it are not.
+ */
+export async function runQueuePush(options: PushOptions): Promise<number> {
+  checkInputs(options.inputs);
+  const address = parseQueueUrl(options.queue);
+  const link = await openLink({ url: address.server, reconnect: false, name: 'op-queue-push' });
+  try {
+    for (const spec of options.inputs) await pushSource(spec, link, address);
+  } finally {
+    await link.close();
+  }
+  return EXIT.ok;
+}
+
+async function pushSource(spec: string, link: RedisLink, address: QueueAddress): Promise<void> {
+  const source = openSource(spec, READ_BYTES);
+  const splitter = new LineSplitter();
+  const inFlight: Array<Promise<unknown>> = [];
+  const send = async (chunk: LineChunk | undefined): Promise<void> => {
+    if (!chunk) return;
+    const { lines, failure } = recordsOf(chunk, source.name);
+    if (lines.length) inFlight.push(Promise.all(lines.map((line) => link.send(['XADD', address.keys.in, '*', 'd', line]))));
+    if (failure) throw failure;
+    while (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+  };
+  try {
+    for await (const buf of source.stream as AsyncIterable<Buffer>) await send(splitter.push(buf));
+    await send(splitter.end());
+  } catch (error) {
+    if (error instanceof RecordError) throw error;
+    if (error instanceof OpError) throw error;
+    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+  } finally {
+    // The records before a bad line are enqueued before it is reported.
+    await settle(inFlight, address);
+    source.stream.destroy();
+  }
+}
+
+async function settle(inFlight: Array<Promise<unknown>>, address: QueueAddress): Promise<void> {
+  const results = await Promise.allSettled(inFlight.splice(0));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw new OpError(`${address.shown}: XADD failed: ${describeCause(failed.reason)}`, { cause: failed.reason });
+}
+
+/** The record lines of a chunk, up to its first bad line (returned as the failure). */
+function recordsOf({ lines, bad, firstLine }: LineChunk, source: string): { lines: string[]; failure: RecordError | undefined } {
+  const records: string[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    let text = lines[k] as string;
+    // A byte-order mark belongs to the file, not to the first record.
+    if (firstLine === 1 && k === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const why = bad?.get(k);
+    if (why === undefined && isBlankText(text)) continue;
+    const place = { source, line: firstLine + k };
+    if (why !== undefined) return { lines: records, failure: new RecordError(new InputError(why), { place, stage: why.startsWith('invalid') ? 'decode' : 'read', attempts: 1, excerpt: text }) };
+    // CRLF input: the \r is the line ending's, not the record's.
+    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    try {
+      JSON.parse(clean);
+    } catch (error) {
+      return { lines: records, failure: new RecordError(error, { place, stage: 'parse', attempts: 1, excerpt: clean }) };
+    }
+    records.push(clean);
+  }
+  return { lines: records, failure: undefined };
+}
