@@ -4,7 +4,8 @@ import { isBlankText } from '../io/is-blank-line.js';
 import { checkInputs, openSource } from '../io/open-source.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { parseQueueUrl, type QueueAddress } from './queue-url.js';
-import { openLink, type RedisLink } from './redis-client.js';
+import { connectQueue } from './connect-queue.js';
+import type { RedisLink } from './redis-client.js';
 
 export interface PushOptions {
   queue: string;
@@ -29,7 +30,7 @@ const READ_BYTES = 256 * 1024;
 export async function runQueuePush(options: PushOptions): Promise<number> {
   checkInputs(options.inputs);
   const address = parseQueueUrl(options.queue);
-  const link = await openLink({ url: address.server, reconnect: false, name: 'op-queue-push' });
+  const link = await connectQueue(address, 'op-queue-push');
   try {
     for (const spec of options.inputs) await pushSource(spec, link, address);
   } finally {

@@ -10,3 +10,8 @@ function splitId(id: string): [bigint, bigint] {
   const dash = id.indexOf('-');
   return dash < 0 ? [BigInt(id), 0n] : [BigInt(id.slice(0, dash)), BigInt(id.slice(dash + 1))];
 }
+
+/** The milliseconds part of a stream id: when the entry was added, by the server's clock. */
+export function msOfId(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}

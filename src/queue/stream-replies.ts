@@ -27,8 +27,3 @@ export function fieldOf(flat: unknown[] | null, name: string): unknown {
   for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
   return undefined;
 }
-
-/** The milliseconds part of a stream id: when the entry was added, by the server's clock. */
-export function msOfId(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
