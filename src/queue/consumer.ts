@@ -87,18 +87,22 @@ export class QueueConsumer {
     const name = options.consumer ?? consumerName(options.rank ?? 0);
     const visibilityMs = options.visibilityMs ?? DEFAULT_VISIBILITY_MS;
     const onLost = (error: Error): void => options.log?.(`${address.shown}: connection lost (${error.message}); reconnecting`);
-    const link = await openLink({ url: address.server, reconnect: true, onLost, name });
-    const reader = await openLink({ url: address.server, reconnect: true, name: `${name}:reader` });
+    let consumer: QueueConsumer | undefined;
+    // A reply lost with the connection may have delivered entries to us: read our own pending entries again.
+    const onBack = (): void => consumer?.rescan();
+    const link = await openLink({ url: address.server, reconnect: true, onLost, onBack, name });
+    const reader = await openLink({ url: address.server, reconnect: true, onBack, name: `${name}:reader` });
     await ensureGroup(link, address.keys.in, group);
     const heartbeat = options.heartbeat === false ? undefined : await startHeartbeat({ server: address.server, stream: address.keys.in, group, consumer: name, everyMs: Math.max(1, Math.floor(visibilityMs / 3)) });
-    return new QueueConsumer(address, group, name, visibilityMs, link, reader, heartbeat);
+    consumer = new QueueConsumer(address, group, name, visibilityMs, link, reader, heartbeat);
+    return consumer;
   }
 
   /**
    * Up to `max` entries: first this consumer's own pending ones (left by a run that
    * stopped), then, every visibility/4, entries idle past the visibility timeout claimed
    * from other consumers, then new ones, waiting up to `blockMs` for them (on a connection
-   * of its own, so acks are not held up). [] when none came in time.
+   * of its own, so acks are not held up; 0: no wait). [] when none came in time.
    */
   async read(max: number, blockMs: number): Promise<QueueEntry[]> {
     while (this.historyFrom !== undefined && !this.closed) {
@@ -118,7 +122,9 @@ export class QueueConsumer {
     }
     const reply = await this.retrying(this.reader, async () => {
       this.readerId ??= await this.reader.send<number>(['CLIENT', 'ID']);
-      return this.reader.send(['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', String(max), 'BLOCK', String(blockMs), 'STREAMS', this.address.keys.in, '>']);
+      // BLOCK 0 would wait forever; 0 here means "do not wait".
+      const block = blockMs > 0 ? ['BLOCK', String(Math.ceil(blockMs))] : [];
+      return this.reader.send(['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', String(max), ...block, 'STREAMS', this.address.keys.in, '>']);
     });
     return this.take(entriesOfRead(reply), false);
   }
@@ -233,6 +239,11 @@ export class QueueConsumer {
     await Promise.all([this.reader.close(), this.link.close()]);
   }
 
+  private rescan(): void {
+    this.historyFrom = '0';
+    this.readerId = undefined;
+  }
+
   /** The entries of a read, minus those this consumer holds already; deleted and malformed ones are settled here. */
   private async take(entries: StreamEntry[], redelivered: boolean): Promise<QueueEntry[]> {
     const fresh: QueueEntry[] = [];
@@ -284,8 +295,7 @@ export class QueueConsumer {
           continue;
         }
         if (this.closed || !isTransient(error)) throw error;
-        this.historyFrom = '0';
-        if (link === this.reader) this.readerId = undefined;
+        this.rescan();
         await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)));
         await link.ready();
       }

@@ -35,6 +35,8 @@ export interface LinkOptions {
   reconnect: boolean;
   /** Told once per lost connection (the client retries on its own). */
   onLost?: (error: Error) => void;
+  /** Called each time the connection is back after a loss. */
+  onBack?: () => void;
   /** The CLIENT SETNAME shown in CLIENT LIST. */
   name?: string;
 }
@@ -73,11 +75,13 @@ export async function openLink(options: LinkOptions): Promise<RedisLink> {
   });
   client.on('ready', () => {
     lostOnce = false;
+    if (connected) options.onBack?.();
   });
   await client.connect();
   connected = true;
 
   const send = <T>(args: string[]): Promise<T> => client.sendCommand(args) as Promise<T>;
+  let backAgain: Promise<void> | undefined;
   return {
     send,
     async run<T>(script: LuaScript, keys: string[], args: string[]): Promise<T> {
@@ -91,7 +95,11 @@ export async function openLink(options: LinkOptions): Promise<RedisLink> {
     },
     ready(): Promise<void> {
       if (client.isReady) return Promise.resolve();
-      return new Promise((resolve) => client.once('ready', () => resolve()));
+      // One listener for every command waiting on the same reconnect.
+      backAgain ??= new Promise<void>((resolve) => client.once('ready', () => resolve())).finally(() => {
+        backAgain = undefined;
+      });
+      return backAgain;
     },
     async close(): Promise<void> {
       try {
