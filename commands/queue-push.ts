@@ -4,9 +4,9 @@ import { WIRE_FORMAT, debugFlag, queueArgs } from './queue-flags.js';
 
 export default class QueuePushCommand extends OpCommand {
   static override summary = 'Enqueue NDJSON records on a Redis Streams work queue.';
-  static override description = `Each record of the input becomes one entry of opkit:{NAME}:in with the field d holding its line as read (a byte-order mark and a CR before the newline dropped; blank lines skipped). The XADDs are pipelined.
+  static override description = `Each record of the input becomes one entry of opkit:{NAME}:in with the field d holding its line as read (a byte-order mark and a CR before the newline dropped; blank lines skipped). Records are added in batches of one read (256 KiB), each batch by one script: whole or not at all, two batches in flight.
 
-A line that is not JSON stops the push with its place, as everywhere in op: stdin:42: SyntaxError: …, exit 1. The records before it are enqueued; it and the ones after it are not. A lost connection stops the push with exit 1; entries whose XADD was in flight may or may not have been added.
+A line that is not JSON stops the push with its place, as everywhere in op: stdin:42: SyntaxError: …, exit 1. The records before it are enqueued; it and the ones after it are not. A lost connection stops the push with exit 1; the batches in flight may or may not have been added.
 
 ${WIRE_FORMAT}`;
   static override examples = [

@@ -6,6 +6,7 @@ import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { parseQueueUrl, type QueueAddress } from './queue-url.js';
 import { connectQueue } from './connect-queue.js';
 import type { RedisLink } from './redis-client.js';
+import { PUSH_LINES } from './scripts.js';
 
 export interface PushOptions {
   queue: string;
@@ -14,12 +15,14 @@ export interface PushOptions {
 }
 
 /**
- * Input chunks whose XADDs may be in flight at once. Commands of one chunk go out as one
- * pipeline (node-redis writes what was sent in the same tick together); a second chunk in
- * flight keeps the socket busy while the first one's replies come back.
+ * Chunks in flight at once: while Redis adds one chunk's entries, the next one is parsed.
+ * Each chunk is one script call that XADDs all its lines. Against one pipelined XADD per
+ * record, over 1,000,000 records of 175 bytes: 2.4 s of our CPU instead of 4.4 s, for
+ * 1.9 s of Redis CPU instead of 1.1 s (reading, splitting and JSON.parse alone: 1.45 s).
+ * A chunk is added whole or not at all.
  */
 const CHUNKS_IN_FLIGHT = 2;
-/** 256 KiB reads: about 2,000 small records per pipeline. */
+/** 256 KiB reads: about 1,500 records of 175 bytes per script call. */
 const READ_BYTES = 256 * 1024;
 
 /**
@@ -46,7 +49,7 @@ async function pushSource(spec: string, link: RedisLink, address: QueueAddress):
   const send = async (chunk: LineChunk | undefined): Promise<void> => {
     if (!chunk) return;
     const { lines, failure } = recordsOf(chunk, source.name);
-    if (lines.length) inFlight.push(Promise.all(lines.map((line) => link.send(['XADD', address.keys.in, '*', 'd', line]))));
+    if (lines.length) inFlight.push(link.run(PUSH_LINES, [address.keys.in], lines));
     if (failure) throw failure;
     while (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
   };

@@ -7,6 +7,12 @@ import { defineLua } from './redis-client.js';
  * one script, not a transaction.
  */
 
+/** Adds one entry `d=<line>` per ARGV to KEYS[1]. Returns the number added. */
+export const PUSH_LINES = defineLua(`
+for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'd', ARGV[i]) end
+return #ARGV
+`);
+
 /**
  * Records one handler start per entry, only for entries this consumer still owns (it may
  * have lost one to XAUTOCLAIM while it sat in a batch). KEYS: in, starts. ARGV: group,
