@@ -56,9 +56,19 @@ const IDS_PER_CALL = 1000;
 
 /**
  * A consumer of `opkit:{NAME}:in`, the queue side of the engine's trunk. Delivery is at
- * least once; the engine makes it exactly once per result with ackWithResults, and bounds
- * redelivery with noteStarts and deadLetter. Every method retries across a lost
- * connection, and none acks an entry it was not told to.
+ * least once; the engine makes results exactly once with ackWithResults, and bounds
+ * redelivery with noteStarts and deadLetter:
+ *
+ *   entries = await consumer.read(max, blockMs)      // own pending, idle claimed, then new
+ *   starts = await consumer.noteStarts(ids)          // just before running; 0: skip it
+ *   (starts > --max-deliveries, or retries spent) → consumer.deadLetter(id, {line, starts, error})
+ *   --to → consumer.ackWithResults([{id, lines}]);  stdout → write, flush, consumer.ackAfterWrite(ids)
+ *   empty read and --drain → consumer.drained();  SIGINT → interrupt(), finish, close()
+ *
+ * Every method retries across a lost connection, and none acks an entry it was not told
+ * to. The heartbeat extends every entry this consumer owns, read or running, for as long
+ * as the process lives: a handler that never returns holds its entry until --timeout
+ * stops it or the process dies.
  */
 export class QueueConsumer {
   /** The entries handed out by read()/claimIdle() and not yet acked, dead-lettered or lost. */
@@ -91,11 +101,18 @@ export class QueueConsumer {
     // A reply lost with the connection may have delivered entries to us: read our own pending entries again.
     const onBack = (): void => consumer?.rescan();
     const link = await openLink({ url: address.server, reconnect: true, onLost, onBack, name });
-    const reader = await openLink({ url: address.server, reconnect: true, onBack, name: `${name}:reader` });
-    await ensureGroup(link, address.keys.in, group);
-    const heartbeat = options.heartbeat === false ? undefined : await startHeartbeat({ server: address.server, stream: address.keys.in, group, consumer: name, everyMs: Math.max(1, Math.floor(visibilityMs / 3)) });
-    consumer = new QueueConsumer(address, group, name, visibilityMs, link, reader, heartbeat);
-    return consumer;
+    let reader: RedisLink | undefined;
+    try {
+      reader = await openLink({ url: address.server, reconnect: true, onBack, name: `${name}:reader` });
+      await ensureGroup(link, address.keys.in, group);
+      const heartbeat = options.heartbeat === false ? undefined : await startHeartbeat({ server: address.server, stream: address.keys.in, group, consumer: name, everyMs: Math.max(1, Math.floor(visibilityMs / 3)) });
+      consumer = new QueueConsumer(address, group, name, visibilityMs, link, reader, heartbeat);
+      return consumer;
+    } catch (error) {
+      link.destroy();
+      reader?.destroy();
+      throw error;
+    }
   }
 
   /**
@@ -137,8 +154,10 @@ export class QueueConsumer {
   async claimIdle(visibilityMs = this.visibilityMs, max = 100): Promise<QueueEntry[]> {
     this.lastClaimAt = Date.now();
     const reply = await this.retrying(this.link, () => this.link.send(['XAUTOCLAIM', this.address.keys.in, this.group, this.name, String(visibilityMs), this.claimCursor, 'COUNT', String(max)]));
-    const { cursor, entries } = entriesOfClaim(reply);
+    const { cursor, entries, deleted } = entriesOfClaim(reply);
     this.claimCursor = cursor;
+    // XAUTOCLAIM (Redis 7.0+) drops entries deleted while pending; their start counts go too.
+    if (deleted.length) await this.retrying(this.link, () => this.link.send(['HDEL', this.address.keys.starts, ...deleted]));
     return this.take(entries, true);
   }
 
