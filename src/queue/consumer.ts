@@ -183,7 +183,8 @@ export class QueueConsumer {
   }
 
   /**
-   * `--to`: acks each entry and adds its output lines (zero or more) to `:out`, in one
+   * `--to`: acks each entry and adds its output lines (zero or more, each one NDJSON line
+   * without its newline) to `:out` as entries `d=<line> in=<input id>`, in one
    * script; the lines are added only if this ack removed a pending entry, so a record
    * finished by two consumers yields one result. Returns per entry whether it was acked
    * here. Safe to repeat after a lost connection: a second run finds nothing to ack.

@@ -70,7 +70,7 @@ async function pushSource(spec: string, link: RedisLink, address: QueueAddress):
 async function settle(inFlight: Array<Promise<unknown>>, address: QueueAddress): Promise<void> {
   const results = await Promise.allSettled(inFlight.splice(0));
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw new OpError(`${address.shown}: XADD failed: ${describeCause(failed.reason)}`, { cause: failed.reason });
+  if (failed) throw new OpError(`${address.shown}: adding records failed: ${describeCause(failed.reason)}`, { cause: failed.reason });
 }
 
 /** The record lines of a chunk, up to its first bad line (returned as the failure). */
