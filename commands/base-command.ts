@@ -8,7 +8,8 @@ import { UsageError } from '../src/core/errors.js';
 export abstract class OpCommand extends Command {
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
     const { reportError } = await import('../src/cli/report-error.js');
-    const name = `op ${this.id ?? ''}`.trim();
+    // `queue:push` is oclif's id for what the user typed as `op queue push`.
+    const name = `op ${(this.id ?? '').replace(/:/g, ' ')}`.trim();
     const usage = error.oclif !== undefined || error instanceof UsageError;
     const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
     // Only this command's own words count: after `--` they belong to op watch's COMMAND.

@@ -2,6 +2,12 @@ import BatchCommand from './batch.js';
 import FilterCommand from './filter.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
+import QueueDeadCommand from './queue-dead.js';
+import QueuePullCommand from './queue-pull.js';
+import QueuePushCommand from './queue-push.js';
+import QueueRetryDeadCommand from './queue-retry-dead.js';
+import QueueStatsCommand from './queue-stats.js';
+import QueueTrimCommand from './queue-trim.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 import WatchCommand from './watch.js';
@@ -19,4 +25,10 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  'queue:push': QueuePushCommand,
+  'queue:stats': QueueStatsCommand,
+  'queue:pull': QueuePullCommand,
+  'queue:dead': QueueDeadCommand,
+  'queue:retry-dead': QueueRetryDeadCommand,
+  'queue:trim': QueueTrimCommand,
 };

@@ -1,0 +1,80 @@
+import { EXIT, exitCodeForSignal } from '../core/exit-codes.js';
+import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
+import { commandFailed, connectQueue } from './connect-queue.js';
+import { ensureGroup } from './ensure-group.js';
+import { parseQueueUrl, type QueueAddress } from './queue-url.js';
+import type { RedisLink } from './redis-client.js';
+import { entriesOfRead, fieldOf } from './stream-replies.js';
+
+export interface PullOptions {
+  queue: string;
+  group: string;
+  /** The consumer name in the group of `:out`; a pull that was killed resumes under it. */
+  consumer: string;
+  output: string | undefined;
+  /** Keep waiting for new results until SIGINT/SIGTERM. */
+  follow: boolean;
+}
+
+/** Results per read: one joined write and one XACK per page. */
+const PAGE = 1000;
+/** How long one wait for new results lasts with --follow, so a signal is seen within it. */
+const FOLLOW_BLOCK_MS = 1000;
+
+/**
+ * `op queue pull`: writes the results in `:out` to stdout and acks them in the group of
+ * `:out`, after the write. At least once: a pull killed between a write and its ack
+ * leaves those entries pending under its consumer name, and the next pull under the same
+ * name writes them first. Acked entries stay in `:out` until `op queue trim`.
+ */
+export async function runQueuePull(options: PullOptions): Promise<number> {
+  const address = parseQueueUrl(options.queue);
+  const sink = openSink(options.output);
+  const link = await connectQueue(address, 'op-queue-pull');
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signal ??= name;
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  let failure: unknown;
+  try {
+    await ensureGroup(link, address.keys.out, options.group);
+    await pullAll(link, address, options, sink, () => signal !== undefined);
+  } catch (error) {
+    failure = commandFailed(address, 'pull', error);
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await link.close();
+  }
+  failure ??= await endOutputs(sink);
+  if (failure !== undefined) throw failure;
+  return signal ? exitCodeForSignal(signal) : EXIT.ok;
+}
+
+async function pullAll(link: RedisLink, address: QueueAddress, options: PullOptions, sink: Sink, stopped: () => boolean): Promise<void> {
+  // First what an earlier pull under this name wrote but did not ack, then new results.
+  let from: string | undefined = '0';
+  while (!stopped() && !sink.closed) {
+    const block = from === undefined && options.follow ? ['BLOCK', String(FOLLOW_BLOCK_MS)] : [];
+    const reply = await link.send(['XREADGROUP', 'GROUP', options.group, options.consumer, 'COUNT', String(PAGE), ...block, 'STREAMS', address.keys.out, from ?? '>']);
+    const entries = entriesOfRead(reply);
+    if (entries.length === 0) {
+      if (from !== undefined) {
+        from = undefined;
+        continue;
+      }
+      if (options.follow) continue;
+      return;
+    }
+    if (from !== undefined) from = (entries[entries.length - 1] as { id: string }).id;
+    let text = '';
+    for (const { fields } of entries) {
+      const line = fieldOf(fields, 'd');
+      if (typeof line === 'string') text += line + '\n';
+    }
+    await sink.write(text);
+    // Output went away (`| head`): what was not written stays pending for the next pull.
+    if (sink.closed) return;
+    await link.send(['XACK', address.keys.out, options.group, ...entries.map((entry) => entry.id)]);
+  }
+}

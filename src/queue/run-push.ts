@@ -1,0 +1,97 @@
+import { InputError, OpError, RecordError, describeCause } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import { isBlankText } from '../io/is-blank-line.js';
+import { checkInputs, openSource } from '../io/open-source.js';
+import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import { parseQueueUrl, type QueueAddress } from './queue-url.js';
+import { connectQueue } from './connect-queue.js';
+import type { RedisLink } from './redis-client.js';
+import { PUSH_LINES } from './scripts.js';
+
+export interface PushOptions {
+  queue: string;
+  /** Input specs in order; `-` is stdin. */
+  inputs: string[];
+}
+
+/**
+ * Chunks in flight at once: while Redis adds one chunk's entries, the next one is parsed.
+ * Each chunk is one script call that XADDs all its lines. Against one pipelined XADD per
+ * record, over 1,000,000 records of 175 bytes: 2.4 s of our CPU instead of 4.4 s, for
+ * 1.9 s of Redis CPU instead of 1.1 s (reading, splitting and JSON.parse alone: 1.45 s).
+ * A chunk is added whole or not at all.
+ */
+const CHUNKS_IN_FLIGHT = 2;
+/** 256 KiB reads: about 1,500 records of 175 bytes per script call. */
+const READ_BYTES = 256 * 1024;
+
+/**
+ * `op queue push`: every record of the inputs becomes one entry `d=<line>` of
+ * `opkit:{NAME}:in`. A line that is not JSON stops the push with its place; the records
+ * before it are enqueued, it and the ones after it are not.
+ */
+export async function runQueuePush(options: PushOptions): Promise<number> {
+  checkInputs(options.inputs);
+  const address = parseQueueUrl(options.queue);
+  const link = await connectQueue(address, 'op-queue-push');
+  try {
+    for (const spec of options.inputs) await pushSource(spec, link, address);
+  } finally {
+    await link.close();
+  }
+  return EXIT.ok;
+}
+
+async function pushSource(spec: string, link: RedisLink, address: QueueAddress): Promise<void> {
+  const source = openSource(spec, READ_BYTES);
+  const splitter = new LineSplitter();
+  const inFlight: Array<Promise<unknown>> = [];
+  const send = async (chunk: LineChunk | undefined): Promise<void> => {
+    if (!chunk) return;
+    const { lines, failure } = recordsOf(chunk, source.name);
+    if (lines.length) inFlight.push(link.run(PUSH_LINES, [address.keys.in], lines));
+    if (failure) throw failure;
+    while (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+  };
+  try {
+    for await (const buf of source.stream as AsyncIterable<Buffer>) await send(splitter.push(buf));
+    await send(splitter.end());
+  } catch (error) {
+    if (error instanceof RecordError) throw error;
+    if (error instanceof OpError) throw error;
+    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+  } finally {
+    // The records before a bad line are enqueued before it is reported.
+    await settle(inFlight, address);
+    source.stream.destroy();
+  }
+}
+
+async function settle(inFlight: Array<Promise<unknown>>, address: QueueAddress): Promise<void> {
+  const results = await Promise.allSettled(inFlight.splice(0));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw new OpError(`${address.shown}: adding records failed: ${describeCause(failed.reason)}`, { cause: failed.reason });
+}
+
+/** The record lines of a chunk, up to its first bad line (returned as the failure). */
+function recordsOf({ lines, bad, firstLine }: LineChunk, source: string): { lines: string[]; failure: RecordError | undefined } {
+  const records: string[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    let text = lines[k] as string;
+    // A byte-order mark belongs to the file, not to the first record.
+    if (firstLine === 1 && k === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const why = bad?.get(k);
+    if (why === undefined && isBlankText(text)) continue;
+    const place = { source, line: firstLine + k };
+    if (why !== undefined) return { lines: records, failure: new RecordError(new InputError(why), { place, stage: why.startsWith('invalid') ? 'decode' : 'read', attempts: 1, excerpt: text }) };
+    // CRLF input: the \r is the line ending's, not the record's.
+    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    try {
+      JSON.parse(clean);
+    } catch (error) {
+      return { lines: records, failure: new RecordError(error, { place, stage: 'parse', attempts: 1, excerpt: clean }) };
+    }
+    records.push(clean);
+  }
+  return { lines: records, failure: undefined };
+}
