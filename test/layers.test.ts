@@ -5,11 +5,11 @@ import * as assert from 'uvu/assert';
 import { ROOT } from './helpers/run-op.js';
 
 /**
- * Imports point one way: commands → cli → engine → executors → records → io, handler →
+ * Imports point one way: commands → cli → engine → executors → records → io, handler, queue →
  * core. A capability folder (shard, merge, watch, …) may use any layer below the CLI but
  * never another capability: what two of them share moves down to a layer.
  */
-const LAYERS: Record<string, number> = { core: 0, io: 1, handler: 1, records: 2, executors: 3, engine: 4, cli: 6 };
+const LAYERS: Record<string, number> = { core: 0, io: 1, handler: 1, queue: 1, records: 2, executors: 3, engine: 4, cli: 6 };
 const CAPABILITY = 5;
 const CAPABILITIES = new Set(['shard', 'merge', 'watch']);
 

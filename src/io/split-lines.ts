@@ -1,6 +1,7 @@
 import { constants } from 'node:buffer';
 import { InputError } from '../core/errors.js';
 import { decodeLines, type DecodedLines } from './decode-lines.js';
+import { bomLength } from './line-end.js';
 
 /** V8's longest string (2^29-24 chars in Node 20): a longer line could not be decoded at all. */
 export const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
@@ -25,10 +26,21 @@ export class LineSplitter {
   private nextLine = 1;
   private overlong = false;
   private overlongExcerpt = '';
+  private atStart: boolean;
 
-  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+  /** `atFileStart`: the bytes begin at the start of their file, where a byte-order mark may stand. */
+  constructor(options: { atFileStart?: boolean; maxLineBytes?: number } = {}) {
+    this.atStart = options.atFileStart ?? true;
+    this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  }
+  private readonly maxLineBytes: number;
 
   push(buf: Buffer): LineChunk | undefined {
+    if (this.atStart) {
+      this.atStart = false;
+      // A byte-order mark belongs to the file, not to its first record.
+      buf = buf.subarray(bomLength(buf));
+    }
     const last = buf.lastIndexOf(10);
     if (last < 0) {
       this.hold(buf);

@@ -1,6 +1,6 @@
-import { InputError, OpError, RecordError, describeCause } from '../core/errors.js';
+import { OpError, RecordError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
-import { isBlankText } from '../io/is-blank-line.js';
+import { eachRecord } from '../io/each-record.js';
 import { checkInputs, openSource } from '../io/open-source.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { parseQueueUrl, type QueueAddress } from './queue-url.js';
@@ -74,24 +74,13 @@ async function settle(inFlight: Array<Promise<unknown>>, address: QueueAddress):
 }
 
 /** The record lines of a chunk, up to its first bad line (returned as the failure). */
-function recordsOf({ lines, bad, firstLine }: LineChunk, source: string): { lines: string[]; failure: RecordError | undefined } {
+function recordsOf(chunk: LineChunk, source: string): { lines: string[]; failure: RecordError | undefined } {
   const records: string[] = [];
-  for (let k = 0; k < lines.length; k++) {
-    let text = lines[k] as string;
-    // A byte-order mark belongs to the file, not to the first record.
-    if (firstLine === 1 && k === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const why = bad?.get(k);
-    if (why === undefined && isBlankText(text)) continue;
-    const place = { source, line: firstLine + k };
-    if (why !== undefined) return { lines: records, failure: new RecordError(new InputError(why), { place, stage: why.startsWith('invalid') ? 'decode' : 'read', attempts: 1, excerpt: text }) };
-    // CRLF input: the \r is the line ending's, not the record's.
-    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-    try {
-      JSON.parse(clean);
-    } catch (error) {
-      return { lines: records, failure: new RecordError(error, { place, stage: 'parse', attempts: 1, excerpt: clean }) };
-    }
-    records.push(clean);
+  try {
+    eachRecord(chunk, source, (text) => void records.push(text));
+  } catch (error) {
+    if (error instanceof RecordError) return { lines: records, failure: error };
+    throw error;
   }
   return { lines: records, failure: undefined };
 }

@@ -1,6 +1,5 @@
-import { RecordError } from '../core/errors.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
-import { isBlankText } from '../io/is-blank-line.js';
+import { eachRecord } from '../io/each-record.js';
 import { rankOfKey } from './key-hash.js';
 import { stampSeq } from './stamp-seq.js';
 
@@ -54,28 +53,13 @@ export class RecordRouter {
     return taken;
   }
 
-  private route({ lines, bad, firstLine }: LineChunk): void {
+  private route(chunk: LineChunk): void {
     const { world, shareOf, key, seq } = this.plan;
-    for (let k = 0; k < lines.length; k++) {
-      let text = lines[k] as string;
-      // A byte-order mark belongs to the file, not to the first record.
-      if (firstLine === 1 && k === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      const why = bad?.get(k);
-      if (why === undefined && isBlankText(text)) continue;
-      const place = { source: this.source, line: firstLine + k };
-      if (why !== undefined) throw new RecordError(why, { place, stage: why.stage ?? 'read', attempts: 1, excerpt: text });
-      // CRLF input: the \r is the line ending's, not the record's.
-      const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-      let record: unknown;
-      try {
-        record = JSON.parse(clean);
-      } catch (error) {
-        throw new RecordError(error, { place, stage: 'parse', attempts: 1, excerpt: clean });
-      }
+    eachRecord(chunk, this.source, (text, record) => {
       const index = this.index++;
       const share = shareOf[key === undefined ? index % world : rankOfKey(record, key, world)] as number;
-      if (share < 0) continue;
-      this.outs[share] += (seq === undefined ? text : stampSeq(clean, record, seq, index)) + '\n';
-    }
+      if (share >= 0) this.outs[share] += (seq === undefined ? text : stampSeq(text, record, seq, index)) + '\n';
+    });
   }
+
 }

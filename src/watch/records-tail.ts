@@ -32,7 +32,7 @@ export async function streamNewRecords(path: string, from: TailPosition | undefi
     const stats = await handle.stat();
     const { ino, size } = stats;
     const start = from !== undefined && from.ino === ino && from.offset <= size ? from : { ino, offset: 0, lines: 0 };
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter({ atFileStart: start.offset === 0 });
     let lines = start.lines;
     let consumed = start.offset;
     let at = start.offset;
@@ -91,7 +91,6 @@ function validLines(lines: string[], bad: Map<number, InputError> | undefined, f
       sink.problem(number, why.message, line);
       continue;
     }
-    if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim() === '') continue;
     try {

@@ -19,7 +19,7 @@ test('lines cut at every byte position come out whole and numbered', () => {
 });
 
 test('a line longer than the limit is reported, not held, and the next lines go on', () => {
-  const splitter = new LineSplitter(16);
+  const splitter = new LineSplitter({ maxLineBytes: 16 });
   const chunks = collect(splitter, [Buffer.from('{"a":1}\n{"long":"'), Buffer.from('x'.repeat(40)), Buffer.from('"}\n{"b":2}\n')]);
   const all = chunks.flatMap((chunk) => chunk.lines.map((line, k) => [chunk.firstLine + k, chunk.bad?.get(k)?.message ?? line]));
   assert.equal(all, [
