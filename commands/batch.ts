@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
-import { handlerFlags } from './base-flags.js';
+import { handlerFlags, wholeNumber } from './base-flags.js';
 
 const { 'input-format': _inputFormat, ...batchHandlerFlags } = handlerFlags;
 
@@ -19,9 +19,9 @@ Without HANDLER each batch is written as one JSON array per line; op slice turns
     handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path; receives the array of records.' }),
   };
   static override flags = {
-    size: Flags.integer({ summary: 'Records per batch.', helpValue: 'N', min: 1, helpGroup: 'BATCH' }),
+    size: wholeNumber({ summary: 'Records per batch.', helpValue: 'N', min: 1, helpGroup: 'BATCH' }),
     bytes: Flags.string({ summary: 'Serialised bytes per batch (65536, 64K, 1M).', helpValue: 'B', helpGroup: 'BATCH' }),
-    wait: Flags.integer({ summary: "Flush a batch MS milliseconds after its first record, full or not.", helpValue: 'MS', min: 0, helpGroup: 'BATCH' }),
+    wait: wholeNumber({ summary: "Flush a batch MS milliseconds after its first record, full or not.", helpValue: 'MS', min: 0, helpGroup: 'BATCH' }),
     ...batchHandlerFlags,
   };
   protected readonly kind = 'batch' as const;

@@ -1,5 +1,6 @@
 import BatchCommand from './batch.js';
 import FilterCommand from './filter.js';
+import HelpCommand from './help.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
 import ShardCommand from './shard.js';
@@ -9,6 +10,8 @@ import WatchCommand from './watch.js';
 // oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
 // single file the CLI loads at start-up.
 export { execute } from '@oclif/core';
+// oclif finds it by name, through package.json's oclif.hooks.
+export { commandNotFound } from './command-not-found.js';
 
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
@@ -19,4 +22,5 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  help: HelpCommand,
 };

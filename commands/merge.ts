@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
-import { ioFlags } from './base-flags.js';
+import { ioFlags, reportFlags } from './base-flags.js';
 
 export default class MergeCommand extends OpCommand {
   static override summary = 'Merge NDJSON inputs into one: concatenate, interleave, or k-way merge by a key.';
@@ -29,7 +29,7 @@ Restoring input order after processing shares apart: op shard --seq _i stamps ea
     key: Flags.string({ summary: 'k-way merge of inputs each sorted by FIELD (stable, streaming).', helpValue: 'FIELD', helpGroup: 'MERGE' }),
     numeric: Flags.boolean({ summary: 'With --key: compare keys as numbers.', helpGroup: 'MERGE' }),
     reverse: Flags.boolean({ summary: 'With --key: inputs are sorted in descending order.', helpGroup: 'MERGE' }),
-    debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
+    ...reportFlags,
   };
   // Any number of FILES.
   static override strict = false;
