@@ -6,7 +6,7 @@ import { suggestName } from './suggest-name.js';
  * map?` and exit 2, in the same shape as every other usage error, instead of oclif's
  * ` ›   Error: command mpa:r not found`.
  */
-export const commandNotFound: Hook.CommandNotFound = async function ({ id, config }) {
+export const commandNotFound: Hook.CommandNotFound = async ({ id, config }) => {
   // oclif joins the words it could not match into one id: `mpa:r`.
   reportUnknownCommand(id.split(':')[0] ?? id, config);
 };

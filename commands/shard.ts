@@ -28,7 +28,7 @@ Rank and world come from --rank and --world, else from the environment, first fo
   static override flags = {
     ...ioFlags,
     rank: wholeNumber({ summary: 'This process is rank N (0-based); default: from the environment.', helpValue: 'N', min: 0, helpGroup: 'SHARDING' }),
-    world: wholeNumber({ summary: 'Number of ranks; default: from the environment.', helpValue: 'M', min: 1, helpGroup: 'SHARDING' }),
+    world: wholeNumber({ summary: 'Number of ranks; default: from the environment.', helpValue: 'M', helpGroup: 'SHARDING' }),
     by: Flags.string({ summary: 'index: record i % world. key:FIELD: FNV-1a hash of record[FIELD] % world.', helpValue: 'index|key:FIELD', default: 'index', helpGroup: 'SHARDING' }),
     split: Flags.string({ summary: 'Write every share at once, to files named by {rank}; needs --world.', helpValue: 'TEMPLATE', helpGroup: 'SHARDING' }),
     seq: Flags.string({ summary: "Stamp each object record's global input index into FIELD, for op merge --key.", helpValue: 'FIELD', helpGroup: 'SHARDING' }),

@@ -107,6 +107,7 @@ function esc(text, { code = false } = {}) {
     .replace(/`/g, '\\(ga')
     .replace(/~/g, '\\(ti')
     .replace(/\^/g, '\\(ha')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII; what is outside it is escaped.
     .replace(/[^\x00-\x7f]/gu, (ch) => `\\[u${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
   return out
     .split('\n')

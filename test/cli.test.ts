@@ -83,7 +83,7 @@ test('every whole-number flag rejects a bad value in one line of its own words',
   for (const command of Object.values(manifest.commands)) {
     for (const flag of Object.values(command.flags)) {
       if (flag.type !== 'option' || !['N', 'M', 'MS'].includes(flag.helpValue ?? '')) continue;
-      for (const bad of ['-5', 'x']) {
+      for (const bad of ['x', '1.5']) {
         const result = await runOp([command.id, `--${flag.name}=${bad}`]);
         assert.is(result.status, 2, `${command.id} --${flag.name}=${bad}`);
         const unit = flag.helpValue === 'MS' ? ' of ms' : '';

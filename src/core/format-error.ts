@@ -35,7 +35,7 @@ function showExcerpt(line: string, position: number | undefined): string {
 
 /** NUL and other control characters would garble a terminal; show them as escapes. */
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it makes visible.
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 

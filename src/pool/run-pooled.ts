@@ -94,7 +94,9 @@ export class PooledPump {
         outcome
           .then((result) => this.deliver(result, chunk))
           // The chain must never reject, or every later chunk would go undelivered.
-          .catch((error: unknown) => void (this.failure ??= error))
+          .catch((error: unknown) => {
+            this.failure ??= error;
+          })
           .finally(() => this.delivered());
       if (this.run.setup.unordered) void outcome.then(() => (this.writing = this.writing.then(deliver)));
       else this.writing = this.writing.then(deliver);
@@ -110,7 +112,10 @@ export class PooledPump {
     const threads = this.pool.threads;
     const destroyed = this.pool.destroy().then(
       () => true,
-      (error: unknown) => ((teardownFailure = error), true),
+      (error: unknown) => {
+        teardownFailure = error;
+        return true;
+      },
     );
     const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), DESTROY_TIMEOUT_MS).unref());
     // A teardown that never returns must not hold the run (nor keep the process alive).
