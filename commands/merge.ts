@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
+import { EXAMPLE_FILES } from './example-files.js';
 import { ioFlags, reportFlags } from './base-flags.js';
 
 export default class MergeCommand extends OpCommand {
@@ -13,7 +14,9 @@ By default the inputs are concatenated, as bytes.
 
 --key FIELD merges inputs that are each sorted by the top-level FIELD, streaming, with memory bounded by the number of inputs: a binary heap holds one record per input. Equal keys come out in input order (stable). Keys compare as strings (a string is its own key, any other value its JSON text; JavaScript code-unit order), or as numbers with --numeric (JSON numbers, or strings holding a decimal number); --reverse for inputs sorted in descending order. A record without FIELD, a line that is not JSON, or an input out of order stops the merge with the file and line, exit 1; the output written before it is whole lines. Records are written as they were read.
 
-Restoring input order after processing shares apart: op shard --seq _i stamps each record with its index, and op merge --key _i --numeric puts them back in order, even when a stage dropped some.`;
+Restoring input order after processing shares apart: op shard --seq _i stamps each record with its index, and op merge --key _i --numeric puts them back in order, even when a stage dropped some.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Concatenate the outputs of all ranks, out.2 before out.10.', command: `op merge 'out.*.ndjson' > all.ndjson` },
     { description: 'Interleave index shares back into input order.', command: `op merge --round-robin out.0.ndjson out.1.ndjson out.2.ndjson` },

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
 import { ioFlags, reportFlags, wholeNumber } from './base-flags.js';
+import { EXAMPLE_FILES } from './example-files.js';
+import { listLauncherVariables } from './launcher-variables.js';
 
 export default class ShardCommand extends OpCommand {
   static override summary = "Keep this rank's share of the records: record i when i % world == rank.";
@@ -12,9 +14,11 @@ export default class ShardCommand extends OpCommand {
 
 --seq FIELD writes each object record's global input index (0-based) into FIELD before the split, so op merge --key FIELD --numeric restores the input order after the shares were processed apart. Records that are not objects pass unstamped. --seq parses every record.
 
-Rank and world come from --rank and --world, else from the environment, first found: OP_RANK/OP_WORLD_SIZE, SDRUN_RANK/SDRUN_WORLD_SIZE, RANK/WORLD_SIZE, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX (with the world from --world or OP_WORLD_SIZE). A missing rank, a world below 1 or a rank not below the world is a usage error (exit 2). {rank} and {world} in --out are filled in.
+Rank and world come from --rank and --world, else from the environment, first found: ${listLauncherVariables()} (with the world from --world or OP_WORLD_SIZE). A missing rank, a world below 1 or a rank not below the world is a usage error (exit 2). {rank} and {world} in --out are filled in.
 
---split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.`;
+--split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Keep the records of rank 1 of 4.', command: `op shard --rank 1 --world 4 < data.ndjson > part.1.ndjson` },
     { description: 'Under Slurm or torchrun, rank and world come from the environment.', command: `op shard < data.ndjson | op map ./embed.ts > out.$RANK.ndjson` },

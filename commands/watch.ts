@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
+import { EXAMPLE_FILES } from './example-files.js';
 import { reportFlags, wholeNumber } from './base-flags.js';
 
 export default class WatchCommand extends OpCommand {
@@ -11,7 +12,9 @@ With COMMAND: {path}, {name}, {stem}, {dir} and {event} in COMMAND ARGS are fill
 
 Without COMMAND: one NDJSON line per file version, {"event":"add","path":…,"size":…,"mtime":…}. With --records: the records of new files, then the whole lines appended to them, each once.
 
-On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then SIGTERM their process groups and SIGKILL them 2 s later; exit 130 or 143.`;
+On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then SIGTERM their process groups and SIGKILL them 2 s later; exit 130 or 143.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Clean each new file into done/, as it arrives.', command: `op watch incoming/ -- sh -c 'op map ./clean.js < "$1" > done/"$2".ndjson' _ {path} {stem}` },
     { description: 'Remember what was processed across restarts; retry failures.', command: `op watch incoming/ --state .watch-state.json --retries 2 --log runs.ndjson -- ./process.sh {path}` },
