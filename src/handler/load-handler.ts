@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, describeCause } from '../core/errors.js';
 import type { Context } from '../core/types.js';
+import { describeLoadError } from './describe-load-error.js';
 
 /** HANDLER as given on the command line, classified; plain data so a worker can rebuild it. */
 export type HandlerSpec =
@@ -97,7 +98,7 @@ async function importModule(path: string): Promise<LoadedHandler> {
   try {
     mod = /\.m?ts$/i.test(path) ? await importTypeScript(path) : await import(pathToFileURL(path).href);
   } catch (error) {
-    throw new UsageError(`cannot load handler module ${path}: ${describeCause(error)}`, { cause: error });
+    throw new UsageError(`cannot load handler module ${path}: ${describeLoadError(error, path)}`, { cause: error });
   }
   // CommonJS modules (and TypeScript compiled to them) arrive as `{ default: module.exports }`.
   const inner = mod.default as Record<string, unknown> | undefined;
