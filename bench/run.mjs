@@ -29,7 +29,7 @@ process.on('exit', () => rmSync(SCRATCH, { recursive: true, force: true }));
 const USAGE = `usage: node bench/run.mjs [--records N] [--runs N] [--only NAME,…] [--stall S] [--startup-runs N] [--markdown]
   --records N       records in the main input (default 1000000); the rss case also uses N/4
   --runs N          timed runs per side, baseline and subject alternating; the median is shown (default 3)
-  --only NAME,…     run only these cases or groups (${'${names}'})
+  --only NAME,…     run only these cases or groups ({names})
   --stall S         seconds the stalled consumer sleeps before reading (default 10)
   --startup-runs N  runs per side of the start-up cases (default 20)
   --markdown        print the table as markdown, with a header naming the machine
@@ -352,10 +352,10 @@ function printTable(rows, markdown, header) {
   const cells = rows.map((row) => COLUMNS.map(([, get]) => String(get(row))));
   if (markdown) {
     console.log(header.map((line) => `${line}  `).join('\n') + '\n');
-    const escape = (text) => text.replace(/\|/g, '\\|');
+    const escapeCell = (text) => text.replace(/\|/g, '\\|');
     console.log(`| ${COLUMNS.map(([title]) => title).join(' | ')} |`);
     console.log(`|${COLUMNS.map(() => '---').join('|')}|`);
-    for (const row of cells) console.log(`| ${row.map(escape).join(' | ')} |`);
+    for (const row of cells) console.log(`| ${row.map(escapeCell).join(' | ')} |`);
     return;
   }
   console.log(header.join('\n') + '\n');
@@ -434,13 +434,13 @@ async function main() {
   });
   const names = [...new Set(CASES.flatMap((c) => [c.name, c.group].filter(Boolean)))].join(', ');
   if (values.help) {
-    console.log(USAGE.replace('${names}', names));
+    console.log(USAGE.replace('{names}', names));
     return;
   }
   const positive = (flag, text) => {
     const n = Number(text);
     if (!Number.isFinite(n) || n <= 0 || (flag !== 'stall' && !Number.isInteger(n))) {
-      console.error(`bench: --${flag} must be a positive ${flag === 'stall' ? 'number' : 'integer'}, got ${text}\n${USAGE.replace('${names}', names)}`);
+      console.error(`bench: --${flag} must be a positive ${flag === 'stall' ? 'number' : 'integer'}, got ${text}\n${USAGE.replace('{names}', names)}`);
       process.exit(2);
     }
     return n;

@@ -1,5 +1,6 @@
 import { Command } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
+import { FlagValueError, describeParseError } from './parse-errors.js';
 
 /**
  * What every `op` command shares: one compiler-style report for our errors and oclif's
@@ -10,8 +11,10 @@ export abstract class OpCommand extends Command {
     const { reportError } = await import('../src/cli/report-error.js');
     // `queue:push` is oclif's id for what the user typed as `op queue push`.
     const name = `op ${(this.id ?? '').replace(/:/g, ' ')}`.trim();
-    const usage = error.oclif !== undefined || error instanceof UsageError;
-    const reported = error.oclif ? new UsageError(error.message.replace(/\s*See more help with --help\s*$/, '').replace(/\s*\n\s*/g, ' ').trim()) : error;
+    // A FlagValueError reaches here with oclif's `Parsing --flag` wrapped around its message.
+    const fromParser = error.oclif !== undefined || error instanceof FlagValueError;
+    const usage = fromParser || error instanceof UsageError;
+    const reported = fromParser ? new UsageError(describeParseError(error, this.ctor.flags ?? {})) : error;
     // Only this command's own words count: after `--` they belong to op watch's COMMAND.
     const cut = this.argv.indexOf('--');
     reportError(reported, name, (cut < 0 ? this.argv : this.argv.slice(0, cut)).includes('--debug'));

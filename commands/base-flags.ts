@@ -1,4 +1,28 @@
 import { Flags } from '@oclif/core';
+import { FlagValueError } from './parse-errors.js';
+
+/**
+ * An integer flag that reports a bad value in opkit's words, from its own metadata:
+ * `--timeout must be a whole number of ms ≥ 1, got -5` (helpValue MS names the unit).
+ */
+export const wholeNumber = Flags.custom<number, { min?: number; max?: number }>({
+  async parse(input, _context, flag) {
+    const value = /^-?\d+$/.test(input.trim()) ? Number(input) : Number.NaN;
+    const inRange = Number.isSafeInteger(value) && (flag.min === undefined || value >= flag.min) && (flag.max === undefined || value <= flag.max);
+    if (inRange) return value;
+    const unit = flag.helpValue === 'MS' ? ' of ms' : '';
+    const bounds = [flag.min === undefined ? '' : ` ≥ ${flag.min}`, flag.max === undefined ? '' : ` ≤ ${flag.max}`].join('');
+    throw new FlagValueError(`--${flag.name} must be a whole number${unit}${bounds}, got ${input}`);
+  },
+});
+
+/** Reporting flags of every command. */
+export const reportFlags = {
+  debug: Flags.boolean({
+    summary: 'Show stack traces with errors.',
+    helpGroup: 'REPORTING',
+  }),
+};
 
 /** Input and output flags, shared by every command that reads and writes NDJSON. */
 export const ioFlags = {
@@ -26,7 +50,7 @@ export const handlerFlags = {
     default: 'ndjson' as const,
     helpGroup: 'INPUT/OUTPUT',
   })(),
-  concurrency: Flags.integer({
+  concurrency: wholeNumber({
     char: 'c',
     summary: 'Async handler calls in flight; output keeps input order unless --unordered.',
     helpValue: 'N',
@@ -44,21 +68,21 @@ export const handlerFlags = {
     summary: 'Write results as they complete instead of in input order.',
     helpGroup: 'EXECUTION',
   }),
-  retries: Flags.integer({
+  retries: wholeNumber({
     summary: 'Run a failing record again up to N more times.',
     helpValue: 'N',
     min: 0,
     default: 0,
     helpGroup: 'EXECUTION',
   }),
-  'retry-delay': Flags.integer({
+  'retry-delay': wholeNumber({
     summary: 'First retry delay in ms; doubles each attempt, with jitter.',
     helpValue: 'MS',
     min: 0,
     default: 100,
     helpGroup: 'EXECUTION',
   }),
-  timeout: Flags.integer({
+  timeout: wholeNumber({
     summary: 'Fail a handler call after MS milliseconds; ctx.signal aborts.',
     helpValue: 'MS',
     min: 1,
@@ -69,7 +93,7 @@ export const handlerFlags = {
     helpValue: 'FILE',
     helpGroup: 'ERRORS',
   }),
-  'max-errors': Flags.integer({
+  'max-errors': wholeNumber({
     summary: 'With --errors: stop after N failed records (exit 1).',
     helpValue: 'N',
     min: 1,
@@ -110,8 +134,5 @@ export const handlerFlags = {
     allowNo: true,
     helpGroup: 'REPORTING',
   }),
-  debug: Flags.boolean({
-    summary: 'Show stack traces with errors.',
-    helpGroup: 'REPORTING',
-  }),
+  ...reportFlags,
 };

@@ -1,7 +1,7 @@
 import type { Interfaces } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
-import { handlerFlags } from './base-flags.js';
+import type { handlerFlags } from './base-flags.js';
 
 type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
 

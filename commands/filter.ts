@@ -1,14 +1,17 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
+import { EXAMPLE_FILES } from './example-files.js';
 import { handlerFlags } from './base-flags.js';
 
 export default class FilterCommand extends HandlerCommand {
   static override summary = 'Keep the records for which HANDLER(record) is truthy.';
   static override description = `Kept records are written exactly as they were read, byte for byte; the others are counted as dropped.
 
-HANDLER is an expression over r, i and ctx, a function, or a module path, as for op map.`;
+HANDLER is an expression over r, i and ctx, a function, or a module path, as for op map.
+
+${EXAMPLE_FILES}`;
   static override examples = [
-    { description: 'Keep high scores.', command: `op filter 'r.score > 0.5' < data.ndjson` },
+    { description: 'Keep high scores.', command: `$ printf '{"score":0.2}\\n{"score":0.9}\\n' | op filter 'r.score > 0.5'` },
     { description: 'Every tenth record.', command: `op filter 'i % 10 === 0' < data.ndjson` },
     { description: 'An async predicate, eight at a time.', command: `op filter ./is-live.ts -c 8 < urls.ndjson` },
   ];

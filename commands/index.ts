@@ -1,5 +1,6 @@
 import BatchCommand from './batch.js';
 import FilterCommand from './filter.js';
+import HelpCommand from './help.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
 import QueueDeadCommand from './queue-dead.js';
@@ -15,6 +16,8 @@ import WatchCommand from './watch.js';
 // oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
 // single file the CLI loads at start-up.
 export { execute } from '@oclif/core';
+// oclif finds it by name, through package.json's oclif.hooks.
+export { commandNotFound } from './command-not-found.js';
 
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
@@ -31,4 +34,5 @@ export const COMMANDS = {
   'queue:dead': QueueDeadCommand,
   'queue:retry-dead': QueueRetryDeadCommand,
   'queue:trim': QueueTrimCommand,
+  help: HelpCommand,
 };

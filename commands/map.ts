@@ -1,14 +1,17 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
+import { EXAMPLE_FILES } from './example-files.js';
 import { handlerFlags } from './base-flags.js';
 
 export default class MapCommand extends HandlerCommand {
   static override summary = 'Transform each record: the output is HANDLER(record).';
   static override description = `Writes one output record per input record. A result of undefined drops the record (counted as dropped); JSON null is a record like any other.
 
-HANDLER is an expression over r (the record), i (its 0-based index) and ctx; a function such as 'async (r, ctx) => …'; or a module path (.js .mjs .cjs .ts .mts) whose default export is the handler, with optional setup(ctx) and teardown(ctx) exports. TypeScript modules load without a build step.`;
+HANDLER is an expression over r (the record), i (its 0-based index) and ctx; a function such as 'async (r, ctx) => …'; or a module path (.js .mjs .cjs .ts .mts) whose default export is the handler, with optional setup(ctx) and teardown(ctx) exports. TypeScript modules load without a build step.
+
+${EXAMPLE_FILES}`;
   static override examples = [
-    { description: 'Add a field computed from another.', command: `op map '({...r, n: r.name.length})' < people.ndjson` },
+    { description: 'Add a field computed from another.', command: `$ echo '{"name":"Ada"}' | op map '({...r, n: r.name.length})'` },
     { description: 'Double a score in place.', command: `op map '(r.s2 = r.score * 2, r)' < data.ndjson > out.ndjson` },
     { description: 'Keep going past failures, dead-lettering them.', command: `op map ./enrich.ts -c 8 --retries 2 --errors failed.ndjson < jobs.ndjson` },
   ];

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { ioFlags } from './base-flags.js';
+import { EXAMPLE_FILES } from './example-files.js';
+import { ioFlags, reportFlags } from './base-flags.js';
 
 export default class MergeCommand extends OpCommand {
   static override summary = 'Merge NDJSON inputs into one: concatenate, interleave, or k-way merge by a key.';
@@ -14,7 +15,9 @@ By default the inputs are concatenated, as bytes.
 
 Restoring input order after processing shares apart: op shard --seq _i stamps each record with its index, and op merge --key _i puts them back in order, even when a stage dropped some.
 
-An input that is also the output (--out, or stdout redirected into a file that a FILE or glob names) is refused before anything is opened, exit 2: files are compared by device and inode, so a symlink or ./F is the same file. On SIGINT or SIGTERM the output ends on a whole line, exit 130 or 143.`;
+An input that is also the output (--out, or stdout redirected into a file that a FILE or glob names) is refused before anything is opened, exit 2: files are compared by device and inode, so a symlink or ./F is the same file. On SIGINT or SIGTERM the output ends on a whole line, exit 130 or 143.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Concatenate the outputs of all ranks, out.2 before out.10.', command: `op merge 'out.*.ndjson' > all.ndjson` },
     { description: 'Interleave index shares back into input order.', command: `op merge --round-robin out.0.ndjson out.1.ndjson out.2.ndjson` },
@@ -31,7 +34,7 @@ An input that is also the output (--out, or stdout redirected into a file that a
     key: Flags.string({ summary: 'k-way merge of inputs each sorted by FIELD (stable, streaming).', helpValue: 'FIELD', helpGroup: 'MERGE' }),
     numeric: Flags.boolean({ summary: 'With --key: read strings holding a decimal number as numbers.', helpGroup: 'MERGE' }),
     reverse: Flags.boolean({ summary: 'With --key: inputs are sorted in descending order.', helpGroup: 'MERGE' }),
-    debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
+    ...reportFlags,
   };
   // Any number of FILES.
   static override strict = false;

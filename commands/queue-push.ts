@@ -11,7 +11,7 @@ A line that is not JSON stops the push with its place, as everywhere in op: stdi
 ${WIRE_FORMAT}`;
   static override examples = [
     { description: 'Enqueue a file of jobs.', command: `op queue push redis://127.0.0.1:6379/jobs --in jobs.ndjson` },
-    { description: 'Enqueue from a pipe, on database 2 of a server with a password.', command: `generate-jobs | op queue push redis://:secret@redis.internal:6379/2/jobs` },
+    { description: 'Enqueue from a pipe, on database 2 of a server with a password.', command: `$ generate-jobs | op queue push redis://:secret@redis.internal:6379/2/jobs` },
   ];
   static override args = queueArgs;
   static override flags = {

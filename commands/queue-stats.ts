@@ -8,7 +8,7 @@ export default class QueueStatsCommand extends OpCommand {
 ${WIRE_FORMAT}`;
   static override examples = [
     { description: 'How far along is the queue?', command: `op queue stats redis://127.0.0.1:6379/jobs` },
-    { description: 'Watch it drain.', command: `watch -n1 op queue stats redis://127.0.0.1:6379/jobs` },
+    { description: 'Watch it drain.', command: `$ watch -n1 op queue stats redis://127.0.0.1:6379/jobs` },
   ];
   static override args = queueArgs;
   static override flags = { ...groupFlag, ...debugFlag };

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { ioFlags } from './base-flags.js';
+import { ioFlags, reportFlags, wholeNumber } from './base-flags.js';
+import { EXAMPLE_FILES } from './example-files.js';
+import { listLauncherVariables } from './launcher-variables.js';
 
 export default class ShardCommand extends OpCommand {
   static override summary = "Keep this rank's share of the records: record i when i % world == rank.";
@@ -12,11 +14,13 @@ export default class ShardCommand extends OpCommand {
 
 --seq FIELD writes each object record's global input index (0-based) into FIELD before the split, so op merge --key FIELD restores the input order after the shares were processed apart. Records that are not objects pass unstamped. --seq parses every record.
 
-Rank and world come from --rank and --world, else from the environment, first found: OP_RANK/OP_WORLD_SIZE, SDRUN_RANK/SDRUN_WORLD_SIZE, RANK/WORLD_SIZE, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX (with the world from --world or OP_WORLD_SIZE). A missing rank, a world below 1 or a rank not below the world is a usage error (exit 2). {rank} and {world} in --out are filled in.
+Rank and world come from --rank and --world, else from the environment, first found: ${listLauncherVariables()} (with the world from --world or OP_WORLD_SIZE). A missing rank, a world below 1 or a rank not below the world is a usage error (exit 2). {rank} and {world} in --out are filled in.
 
 An input that is also an output (--out, stdout redirected, or a --split file) is refused before anything is opened, exit 2: files are compared by device and inode, so a symlink or ./F is the same file. On SIGINT or SIGTERM every output ends on a whole line, exit 130 or 143.
 
---split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.`;
+--split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Keep the records of rank 1 of 4.', command: `op shard --rank 1 --world 4 < data.ndjson > part.1.ndjson` },
     { description: 'Under Slurm or torchrun, rank and world come from the environment.', command: `op shard < data.ndjson | op map ./embed.ts > out.$RANK.ndjson` },
@@ -29,12 +33,12 @@ An input that is also an output (--out, stdout redirected, or a --split file) is
   ];
   static override flags = {
     ...ioFlags,
-    rank: Flags.integer({ summary: 'This process is rank N (0-based); default: from the environment.', helpValue: 'N', min: 0, helpGroup: 'SHARDING' }),
-    world: Flags.integer({ summary: 'Number of ranks; default: from the environment.', helpValue: 'M', helpGroup: 'SHARDING' }),
+    rank: wholeNumber({ summary: 'This process is rank N (0-based); default: from the environment.', helpValue: 'N', min: 0, helpGroup: 'SHARDING' }),
+    world: wholeNumber({ summary: 'Number of ranks; default: from the environment.', helpValue: 'M', helpGroup: 'SHARDING' }),
     by: Flags.string({ summary: 'index: record i % world. key:FIELD: FNV-1a hash of record[FIELD] % world.', helpValue: 'index|key:FIELD', default: 'index', helpGroup: 'SHARDING' }),
     split: Flags.string({ summary: 'Write every share at once, to files named by {rank}; needs --world.', helpValue: 'TEMPLATE', helpGroup: 'SHARDING' }),
     seq: Flags.string({ summary: "Stamp each object record's global input index into FIELD, for op merge --key.", helpValue: 'FIELD', helpGroup: 'SHARDING' }),
-    debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
+    ...reportFlags,
   };
   static override strict = true;
 

@@ -1,15 +1,18 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
+import { EXAMPLE_FILES } from './example-files.js';
 import { handlerFlags } from './base-flags.js';
 
 export default class SliceCommand extends HandlerCommand {
   static override summary = 'Turn each record into zero or more records.';
   static override description = `HANDLER returns an array, an iterable or an async iterable; each element is written as one record. A record that yields nothing is counted as dropped.
 
-Without HANDLER, array records are flattened into their elements (the inverse of op batch) and any other record passes through unchanged.`;
+Without HANDLER, array records are flattened into their elements (the inverse of op batch) and any other record passes through unchanged.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'One record per tag.', command: `op slice 'r.tags.map(tag => ({id: r.id, tag}))' < data.ndjson` },
-    { description: 'Flatten arrays of records.', command: `echo '[{"a":1},{"a":2}]' | op slice` },
+    { description: 'Flatten arrays of records.', command: `$ echo '[{"a":1},{"a":2}]' | op slice` },
     { description: 'A generator function.', command: `op slice 'function* (r) { for (let k = 0; k < r.n; k++) yield {k} }' < counts.ndjson` },
   ];
   static override args = {

@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
+import { EXAMPLE_FILES } from './example-files.js';
+import { reportFlags, wholeNumber } from './base-flags.js';
 
 export default class WatchCommand extends OpCommand {
   static override summary = 'Run COMMAND once per new or changed file; without one, print file events or stream records.';
@@ -10,7 +12,9 @@ With COMMAND: {path}, {name}, {stem}, {dir} and {event} in COMMAND ARGS are fill
 
 Without COMMAND: one NDJSON line per file version, {"event":"add","path":…,"size":…,"mtime":…}. With --records: the records of new files, then the whole lines appended to them, each once.
 
-On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then SIGTERM their process groups and SIGKILL them 2 s later; exit 130 or 143.`;
+On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then SIGTERM their process groups and SIGKILL them 2 s later; exit 130 or 143.
+
+${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Clean each new file into done/, as it arrives.', command: `op watch incoming/ -- sh -c 'op map ./clean.js < "$1" > done/"$2".ndjson' _ {path} {stem}` },
     { description: 'Remember what was processed across restarts; retry failures.', command: `op watch incoming/ --state .watch-state.json --retries 2 --log runs.ndjson -- ./process.sh {path}` },
@@ -24,20 +28,20 @@ On SIGINT or SIGTERM: stop watching, give runs --stop-timeout ms to finish, then
   static override flags = {
     match: Flags.string({ summary: 'Process files whose path (relative to DIR) matches REGEX; repeatable. Default: \\.(ndjson|jsonl|json)$.', helpValue: 'REGEX', multiple: true, multipleNonGreedy: true, helpGroup: 'FILES' }),
     ignore: Flags.string({ summary: "Skip files and directories whose path (relative to DIR) matches REGEX; repeatable. Use it for COMMAND's own outputs.", helpValue: 'REGEX', multiple: true, multipleNonGreedy: true, helpGroup: 'FILES' }),
-    depth: Flags.integer({ summary: 'Also watch subdirectories, N levels deep.', helpValue: 'N', min: 0, default: 0, helpGroup: 'FILES' }),
+    depth: wholeNumber({ summary: 'Also watch subdirectories, N levels deep.', helpValue: 'N', min: 0, default: 0, helpGroup: 'FILES' }),
     'follow-symlinks': Flags.boolean({ summary: 'With --depth, also descend into symlinked directories; never into one that leads back up its own path.', helpGroup: 'FILES' }),
-    settle: Flags.integer({ summary: 'A file counts as written once its size held for MS.', helpValue: 'MS', min: 0, default: 200, helpGroup: 'FILES' }),
-    debounce: Flags.integer({ summary: 'Then wait for MS of quiet on that path.', helpValue: 'MS', min: 0, default: 50, helpGroup: 'FILES' }),
+    settle: wholeNumber({ summary: 'A file counts as written once its size held for MS.', helpValue: 'MS', min: 0, default: 200, helpGroup: 'FILES' }),
+    debounce: wholeNumber({ summary: 'Then wait for MS of quiet on that path.', helpValue: 'MS', min: 0, default: 50, helpGroup: 'FILES' }),
     records: Flags.boolean({ summary: 'Stream the NDJSON records of new files and of lines appended, each once, instead of running COMMAND.', helpGroup: 'FILES' }),
     state: Flags.string({ summary: 'Remember each file version and outcome in FILE; on start, process what is new, changed, failed or unfinished.', helpValue: 'FILE', helpGroup: 'STATE' }),
     initial: Flags.boolean({ summary: 'Without --state, also process the files already there on start.', helpGroup: 'STATE' }),
-    concurrency: Flags.integer({ char: 'c', summary: 'Files processed at once.', helpValue: 'N', min: 1, default: 1, helpGroup: 'RUNS' }),
+    concurrency: wholeNumber({ char: 'c', summary: 'Files processed at once.', helpValue: 'N', min: 1, default: 1, helpGroup: 'RUNS' }),
     'on-busy': Flags.option({ summary: 'A change to a file whose run is in progress: queue one rerun after it, restart the run, or skip the change.', options: ['queue', 'restart', 'skip'] as const, default: 'queue' as const, helpGroup: 'RUNS' })(),
-    retries: Flags.integer({ summary: 'Run a failed command again up to N more times, with backoff.', helpValue: 'N', min: 0, default: 0, helpGroup: 'RUNS' }),
-    'retry-delay': Flags.integer({ summary: 'First retry delay in ms; doubles each attempt, with jitter.', helpValue: 'MS', min: 0, default: 1000, helpGroup: 'RUNS' }),
-    'stop-timeout': Flags.integer({ summary: 'On SIGINT/SIGTERM, how long runs may finish before their process groups get SIGTERM, then SIGKILL.', helpValue: 'MS', min: 0, default: 10_000, helpGroup: 'RUNS' }),
+    retries: wholeNumber({ summary: 'Run a failed command again up to N more times, with backoff.', helpValue: 'N', min: 0, default: 0, helpGroup: 'RUNS' }),
+    'retry-delay': wholeNumber({ summary: 'First retry delay in ms; doubles each attempt, with jitter.', helpValue: 'MS', min: 0, default: 1000, helpGroup: 'RUNS' }),
+    'stop-timeout': wholeNumber({ summary: 'On SIGINT/SIGTERM, how long runs may finish before their process groups get SIGTERM, then SIGKILL.', helpValue: 'MS', min: 0, default: 10_000, helpGroup: 'RUNS' }),
     log: Flags.string({ summary: 'Append one NDJSON line per run to FILE: path, event, status, exitCode, signal, attempt, start, ms, stderr.', helpValue: 'FILE', helpGroup: 'REPORTING' }),
-    debug: Flags.boolean({ summary: 'Show stack traces with errors.', helpGroup: 'REPORTING' }),
+    ...reportFlags,
   };
 
   async run(): Promise<void> {

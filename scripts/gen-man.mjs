@@ -6,6 +6,10 @@
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The built commands' own facts: one source for the man pages, the README and op's help.
+import { exitStatuses } from '../dist/commands/exit-statuses.js';
+import { LAUNCHER_VARIABLES } from '../dist/commands/launcher-variables.js';
+import { argName, descriptionOf, fill, flagFacts, flagValue, formatDefault, normaliseExamples, summaryOf, visibleArgs, visibleFlags } from './command-metadata.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const manDir = join(root, 'man');
@@ -107,6 +111,7 @@ function esc(text, { code = false } = {}) {
     .replace(/`/g, '\\(ga')
     .replace(/~/g, '\\(ti')
     .replace(/\^/g, '\\(ha')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII; what is outside it is escaped.
     .replace(/[^\x00-\x7f]/gu, (ch) => `\\[u${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
   return out
     .split('\n')
@@ -116,14 +121,6 @@ function esc(text, { code = false } = {}) {
 
 const bold = (text) => `\\fB${esc(text, { code: true })}\\fR`;
 const italic = (text) => `\\fI${esc(text, { code: true })}\\fR`;
-
-/** oclif's templates, as oclif's own help fills them. */
-function fill(text, id) {
-  return String(text ?? '')
-    .replace(/<%=\s*config\.bin\s*%>/g, 'op')
-    .replace(/<%=\s*command\.id\s*%>/g, id ?? '')
-    .replace(/\r\n/g, '\n');
-}
 
 /**
  * A description as paragraphs (blank-line separated). A paragraph whose lines are
@@ -154,39 +151,6 @@ function th(name, pkg) {
   ];
 }
 
-function summaryOf(command) {
-  const text = fill(command.summary ?? String(command.description ?? '').split('\n')[0], command.id).trim();
-  return text.replace(/\.$/, '');
-}
-
-function descriptionOf(command) {
-  const description = fill(command.description, command.id).trim();
-  const summary = fill(command.summary, command.id).trim();
-  const parts = [];
-  if (summary) parts.push(summary);
-  if (description && description !== summary) parts.push(description);
-  return parts.join('\n\n');
-}
-
-function visibleFlags(command) {
-  return Object.values(command.flags ?? {}).filter((flag) => !flag.hidden);
-}
-
-function visibleArgs(command) {
-  return Object.values(command.args ?? {}).filter((arg) => !arg.hidden);
-}
-
-function argName(arg) {
-  return arg.name.toUpperCase().replace(/_/g, '-');
-}
-
-function flagValue(flag) {
-  if (flag.type !== 'option') return '';
-  if (flag.helpValue) return flag.helpValue;
-  if (flag.options?.length) return flag.options.join('|');
-  return flag.name.toUpperCase();
-}
-
 /** `-c, --concurrency=N` in roff. */
 function flagTag(flag) {
   const long = flag.type === 'boolean' && flag.allowNo ? `--[no-]${flag.name}` : `--${flag.name}`;
@@ -209,30 +173,6 @@ function synopsisArgs(command) {
   });
   if (args.length === 0 && command.strict === false) words.push(`[${italic('ARG')}\\ .\\|.\\|.]`);
   return words;
-}
-
-function formatDefault(value) {
-  if (Array.isArray(value)) return value.join(', ');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
-/**
- * The facts oclif's help prints after a flag's text: default, choices, repeatable, ...
- * A fact the flag's own text already states (`repeatable; read in order`) is not repeated.
- */
-function flagFacts(flag, text) {
-  const said = text.toLowerCase();
-  const facts = [];
-  if (flag.options?.length && !flag.options.every((option) => said.includes(String(option).toLowerCase()))) facts.push(`One of: ${flag.options.join(', ')}.`);
-  if (flag.default !== undefined && flag.default !== false && flag.type === 'option' && !said.includes('default')) facts.push(`Default: ${formatDefault(flag.default)}.`);
-  if (flag.multiple && !said.includes('repeatable')) facts.push('Repeatable.');
-  if (flag.required) facts.push('Required.');
-  if (flag.dependsOn?.length) facts.push(`Requires ${flag.dependsOn.map((name) => `--${name}`).join(', ')}.`);
-  if (flag.exclusive?.length) facts.push(`Cannot be used with ${flag.exclusive.map((name) => `--${name}`).join(', ')}.`);
-  if (flag.env) facts.push(`Environment: ${flag.env}.`);
-  if (flag.deprecated) facts.push('Deprecated.');
-  return facts.join(' ');
 }
 
 function groupTitle(group) {
@@ -281,22 +221,6 @@ function renderArguments(command) {
   return lines;
 }
 
-/** Examples are {description, command} objects, or strings: a command, or text then `$ command` lines. */
-function normaliseExamples(command) {
-  return (command.examples ?? []).map((example) => {
-    if (typeof example !== 'string') {
-      return { description: fill(example.description ?? '', command.id).trim(), command: fill(example.command ?? '', command.id).trim() };
-    }
-    const text = fill(example, command.id).trim();
-    const lines = text.split('\n');
-    const at = lines.findIndex((line) => /^\s*\$ /.test(line) || /^\s*op(\s|$)/.test(line));
-    if (lines.length > 1 && at > 0) {
-      return { description: lines.slice(0, at).join(' ').trim(), command: lines.slice(at).map((line) => line.replace(/^\s*\$ /, '')).join('\n') };
-    }
-    return { description: '', command: text.replace(/^\$ /, '') };
-  });
-}
-
 function renderExample(example) {
   const lines = [];
   if (example.description) lines.push('.PP', esc(example.description));
@@ -304,24 +228,9 @@ function renderExample(example) {
   return lines;
 }
 
-/** Exit statuses (src/core/exit-codes.ts); the words for 1 and 128+N depend on whether the command runs a handler. */
-function exitCodes({ handler }) {
-  return [
-    ['0', 'Success. A closed stdout (op \u2026 | head -1) also ends the run quietly with 0.'],
-    handler
-      ? ['1', 'The run failed: a bad input line or a handler failure without --errors, or --max-errors reached. Output already written is complete up to the last whole line.']
-      : ['1', 'The run failed; stderr says where and why. Output already written is complete up to the last whole line.'],
-    ['2', 'Usage error: an unknown flag, a missing or invalid argument.'],
-    ...(handler ? [['3', 'The run finished, but some records were dead-lettered to the --errors file.']] : []),
-    handler
-      ? ['128+N', 'Stopped by signal N (130 for SIGINT, 143 for SIGTERM), after finishing or dead-lettering the records in flight and flushing the output.']
-      : ['128+N', 'Stopped by signal N (130 for SIGINT, 143 for SIGTERM), after finishing the work in flight and flushing the output.'],
-  ];
-}
-
 function renderExitStatus(codes) {
   const lines = ['.SH "EXIT STATUS"'];
-  for (const [code, text] of codes) lines.push('.TP', `\\fB${code}\\fR`, esc(text));
+  for (const { status, text } of codes) lines.push('.TP', `\\fB${status}\\fR`, esc(text));
   return lines;
 }
 
@@ -338,7 +247,7 @@ function renderCommand(pkg, command, all) {
   lines.push(...renderOptions(command));
   const examples = normaliseExamples(command);
   if (examples.length) lines.push('.SH EXAMPLES', ...examples.flatMap(renderExample));
-  lines.push(...renderExitStatus(exitCodes({ handler: visibleFlags(command).some((flag) => flag.name === 'errors') })));
+  lines.push(...renderExitStatus(exitStatuses({ handler: visibleFlags(command).some((flag) => flag.name === 'errors') })));
   lines.push('.SH "SEE ALSO"', seeAlso(['op', ...all.filter((other) => other.id !== command.id).map((other) => manRef(other.id))]));
   return lines.join('\n') + '\n';
 }
@@ -346,14 +255,6 @@ function renderCommand(pkg, command, all) {
 function seeAlso(names) {
   return names.map((name, n) => `.BR ${name.replace(/-/g, '\\-')} (1)${n < names.length - 1 ? ' ,' : ''}`).join('\n');
 }
-
-const RANK_VARIABLES = [
-  ['OP_RANK, OP_WORLD_SIZE', 'This process\'s 0-based rank and the number of ranks, as ctx.rank and ctx.world and in the {rank} and {world} of --out. Read first.'],
-  ['SDRUN_RANK, SDRUN_WORLD_SIZE', 'Read when OP_RANK is unset.'],
-  ['RANK, WORLD_SIZE', 'As set by torchrun-style launchers; read next.'],
-  ['SLURM_PROCID, SLURM_NTASKS', 'As set by Slurm; read next.'],
-  ['JOB_COMPLETION_INDEX', 'A Kubernetes indexed job\'s rank, read last; the world comes from --world or OP_WORLD_SIZE.'],
-];
 
 function renderOverview(pkg, commands) {
   const lines = [...th('op', pkg)];
@@ -384,9 +285,9 @@ function renderOverview(pkg, commands) {
   }
   const firsts = commands.map((command) => normaliseExamples(command)[0]).filter(Boolean);
   if (firsts.length) lines.push('.SH EXAMPLES', ...firsts.flatMap(renderExample));
-  lines.push(...renderExitStatus(exitCodes({ handler: true })));
+  lines.push(...renderExitStatus(exitStatuses({ handler: true })));
   lines.push('.SH ENVIRONMENT');
-  for (const [names, text] of RANK_VARIABLES) lines.push('.TP', names.split(', ').map((v) => bold(v)).join(', '), esc(text));
+  for (const { names, text } of LAUNCHER_VARIABLES) lines.push('.TP', names.map((v) => bold(v)).join(', '), esc(text));
   if (commands.some((command) => command.id === 'watch')) {
     lines.push('.TP', `${bold('OP_WATCH_PATH')}, ${bold('OP_WATCH_EVENT')}`, esc('Set by op watch for each COMMAND it runs: the file\'s path and the event.'));
   }

@@ -9,11 +9,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2];
 // An optional argument narrows the run to test files whose name matches it.
 const pattern = filter ? `(${filter})[^/]*\\.test\\.js$` : '\\.test\\.js$';
-const child = spawn(process.execPath, [join(root, 'node_modules/uvu/bin.js'), 'dist/test', pattern], {
+const child = spawn(process.execPath, [join(root, 'node_modules/uvu/bin.js'), 'dist/test', pattern, '--no-color'], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  env: withoutColor(process.env),
 });
+
+/**
+ * FORCE_COLOR=0 alone (and uvu's --no-color, which otherwise sets FORCE_COLOR=1): Node 24
+ * warns on stderr in every process that has both FORCE_COLOR and NO_COLOR, which would
+ * land in the output the tests compare.
+ */
+function withoutColor(env) {
+  const { NO_COLOR: _noColor, ...rest } = env;
+  return { ...rest, FORCE_COLOR: '0' };
+}
+
 let output = '';
 child.stdout.on('data', (chunk) => {
   output += chunk;

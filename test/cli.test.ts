@@ -38,4 +38,90 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.not.ok([...paths].some((path) => path.startsWith('dist/test/')), 'no test files');
 });
 
+test('op help, op help map and op map -h print the same help as --help', async () => {
+  const root = await runOp(['--help']);
+  const map = await runOp(['map', '--help']);
+  assert.match(map.stdout, /^Transform each record/);
+  for (const [args, expected] of [[['help'], root], [['help', 'map'], map], [['map', '-h'], map], [['map', 'r', '-h'], map]] as const) {
+    const result = await runOp([...args]);
+    assert.is(result.status, 0, args.join(' '));
+    assert.is(result.stdout, expected.stdout, args.join(' '));
+  }
+});
+
+test('a mistyped command gets a suggestion, as a usage error', async () => {
+  const result = await runOp(['mpa', 'r']);
+  assert.is(result.status, 2);
+  assert.is(result.stderr, 'op: unknown command mpa; did you mean map?\nSee op --help\n');
+  const help = await runOp(['help', 'fitler']);
+  assert.is(help.status, 2);
+  assert.is(help.stderr, 'op: unknown command fitler; did you mean filter?\nSee op --help\n');
+  const far = await runOp(['nope']);
+  assert.is(far.stderr, 'op: unknown command nope\nSee op --help\n');
+});
+
+test('a mistyped flag gets a suggestion', async () => {
+  const result = await runOp(['map', '--worker', '2', 'r']);
+  assert.is(result.status, 2);
+  assert.is(result.stderr, 'op map: unknown flag --worker; did you mean --workers?\nSee op map --help\n');
+  const swapped = await runOp(['merge', '--nmueric']);
+  assert.is(swapped.stderr, 'op merge: unknown flag --nmueric; did you mean --numeric?\nSee op merge --help\n');
+});
+
+interface ManifestFlag {
+  name: string;
+  type: string;
+  helpValue?: string;
+  dependsOn?: string[];
+}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, { id: string; hidden?: boolean; flags: Record<string, ManifestFlag> }>;
+};
+
+test('every whole-number flag rejects a bad value in one line of its own words', async () => {
+  let checked = 0;
+  for (const command of Object.values(manifest.commands)) {
+    for (const flag of Object.values(command.flags)) {
+      if (flag.type !== 'option' || !['N', 'M', 'MS'].includes(flag.helpValue ?? '')) continue;
+      for (const bad of ['x', '1.5']) {
+        const result = await runOp([command.id, `--${flag.name}=${bad}`]);
+        assert.is(result.status, 2, `${command.id} --${flag.name}=${bad}`);
+        const unit = flag.helpValue === 'MS' ? ' of ms' : '';
+        assert.match(result.stderr, new RegExp(`^op ${command.id}: --${flag.name} must be a whole number${unit}( ≥ \\d+)?, got ${bad}\\nSee op ${command.id} --help\\n$`));
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 15, `${checked} flags checked`);
+  const timeout = await runOp(['map', '--timeout', '-5', 'r']);
+  assert.is(timeout.stderr, 'op map: --timeout must be a whole number of ms ≥ 1, got -5\nSee op map --help\n');
+});
+
+test('a flag that needs another names it, with its value', async () => {
+  let checked = 0;
+  for (const command of Object.values(manifest.commands)) {
+    for (const flag of Object.values(command.flags)) {
+      for (const other of flag.dependsOn ?? []) {
+        const value = flag.type === 'option' ? ['3'] : [];
+        const result = await runOp([command.id, `--${flag.name}`, ...value]);
+        const needed = command.flags[other]!;
+        const word = needed.type === 'option' && needed.helpValue ? ` ${needed.helpValue}` : '';
+        assert.is(result.stderr, `op ${command.id}: --${flag.name} needs --${other}${word}\nSee op ${command.id} --help\n`);
+        assert.is(result.status, 2);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 2, `${checked} flags checked`);
+  const maxErrors = await runOp(['map', '--max-errors', '3', 'r']);
+  assert.is(maxErrors.stderr, 'op map: --max-errors needs --errors FILE\nSee op map --help\n');
+});
+
+test('--debug is one declaration shared by every command', async () => {
+  for (const command of Object.values(manifest.commands)) {
+    if (command.hidden) continue;
+    assert.equal(command.flags.debug, manifest.commands.map!.flags.debug, command.id);
+  }
+});
+
 test.run();

@@ -1,3 +1,5 @@
+import { handlerFrame } from './handler-frame.js';
+
 /** Where in the input something happened: `stdin:42`. */
 export interface Place {
   source: string;
@@ -18,6 +20,8 @@ export interface OpErrorOptions {
   place?: Place | undefined;
   excerpt?: string | undefined;
   stage?: Stage | undefined;
+  /** Where in the handler's own file the cause was thrown (`handler.mjs:3:14`). */
+  thrownAt?: string | undefined;
   cause?: unknown;
 }
 
@@ -28,6 +32,7 @@ export class OpError extends Error {
   /** The offending input line, shown under the message. */
   readonly excerpt: string | undefined;
   readonly stage: Stage | undefined;
+  readonly thrownAt: string | undefined;
 
   constructor(message: string, options: OpErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -36,6 +41,7 @@ export class OpError extends Error {
     this.place = options.place;
     this.excerpt = options.excerpt;
     this.stage = options.stage;
+    this.thrownAt = options.thrownAt;
   }
 }
 
@@ -52,7 +58,7 @@ export class RecordError extends OpError {
   readonly attempts: number;
 
   constructor(cause: unknown, options: { place: Place; stage: Stage; attempts: number; excerpt?: string | undefined }) {
-    super(describeCause(cause), { place: options.place, excerpt: options.excerpt, stage: options.stage, cause });
+    super(describeCause(cause), { place: options.place, excerpt: options.excerpt, stage: options.stage, thrownAt: handlerFrame(cause), cause });
     this.name = 'RecordError';
     this.attempts = options.attempts;
   }
@@ -91,20 +97,21 @@ export interface ErrorData {
   attempts: number | undefined;
   place: Place | undefined;
   excerpt: string | undefined;
+  thrownAt: string | undefined;
 }
 
 export function toErrorData(error: unknown): ErrorData {
   if (error instanceof OpError) {
     const attempts = error instanceof RecordError ? error.attempts : undefined;
-    return { name: error.name, message: error.message, exitCode: error.exitCode, stage: error.stage, attempts, place: error.place, excerpt: error.excerpt };
+    return { name: error.name, message: error.message, exitCode: error.exitCode, stage: error.stage, attempts, place: error.place, excerpt: error.excerpt, thrownAt: error.thrownAt };
   }
   const { name, message } = causeParts(error);
-  return { name, message, exitCode: 1, stage: undefined, attempts: undefined, place: undefined, excerpt: undefined };
+  return { name, message, exitCode: 1, stage: undefined, attempts: undefined, place: undefined, excerpt: undefined, thrownAt: handlerFrame(error) };
 }
 
 /** The error again on this side of the boundary: same name, message, stage, place and exit status. */
 export function fromErrorData(data: ErrorData): OpError {
-  const error = new OpError(data.message, { exitCode: data.exitCode, place: data.place, excerpt: data.excerpt, stage: data.stage });
+  const error = new OpError(data.message, { exitCode: data.exitCode, place: data.place, excerpt: data.excerpt, stage: data.stage, thrownAt: data.thrownAt });
   error.name = data.name;
   return error;
 }

@@ -14,6 +14,8 @@ export function formatError(error: unknown, command: string, debug = false): str
     const where = error.place ? `${error.place.source}:${error.place.line}: ` : '';
     text = `${command}: ${where}${visible(error.message)}\n`;
     if (error.excerpt !== undefined) text += showExcerpt(error.excerpt, positionIn(error.message));
+    const frame = debug ? undefined : error.thrownAt;
+    if (frame !== undefined) text += `  thrown at ${frame}\n`;
   } else {
     text = `${command}: ${visible(describeCause(error))}\n`;
   }
@@ -35,7 +37,7 @@ function showExcerpt(line: string, position: number | undefined): string {
 
 /** NUL and other control characters would garble a terminal; show them as escapes. */
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it makes visible.
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 

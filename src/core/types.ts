@@ -22,19 +22,25 @@ export interface Context<Config = unknown> {
   workdir(): Promise<string>;
 }
 
+/*
+ * Each handler type takes the type of `--config` as its last parameter, so that
+ * `ctx.config` is typed and `(r: In, ctx: Context<Cfg>) => Out` is a Mapper<In, Out, Cfg>
+ * as written, with no cast.
+ */
+
 /** `op map`: the output record, or `undefined` to drop the input. */
-export type Mapper<I = unknown, O = unknown> = (record: I, ctx: Context) => O | undefined | Promise<O | undefined>;
+export type Mapper<I = unknown, O = unknown, Config = unknown> = (record: I, ctx: Context<Config>) => O | undefined | Promise<O | undefined>;
 /** `op filter`: keep the record when the result is truthy. */
-export type Predicate<I = unknown> = (record: I, ctx: Context) => unknown;
+export type Predicate<I = unknown, Config = unknown> = (record: I, ctx: Context<Config>) => unknown;
 /** `op slice`: zero or more output records per input. */
-export type Slicer<I = unknown, O = unknown> = (
+export type Slicer<I = unknown, O = unknown, Config = unknown> = (
   record: I,
-  ctx: Context,
+  ctx: Context<Config>,
 ) => Iterable<O> | AsyncIterable<O> | Promise<Iterable<O> | AsyncIterable<O>>;
 /** `op batch`: an array of records in, output records out. */
-export type BatchMapper<I = unknown, O = unknown> = (
+export type BatchMapper<I = unknown, O = unknown, Config = unknown> = (
   records: I[],
-  ctx: Context,
+  ctx: Context<Config>,
 ) => Iterable<O> | AsyncIterable<O> | Promise<Iterable<O> | AsyncIterable<O>>;
 
 /** The optional named exports of a handler module. */

@@ -30,7 +30,7 @@ export class ChunkScanner {
       let nl = buf.indexOf(10, this.pos);
       if (nl < 0 || nl >= end) nl = end;
       const start = this.pos;
-      this.pos = nl + 1 > end ? end : nl + 1;
+      this.pos = Math.min(nl + 1, end);
       if (isBlankBytes(buf, start, nl)) {
         this.lines++;
         if (!this.batch) this.markCut();

@@ -49,7 +49,9 @@ export class Delivery {
       result
         .then((value) => this.write(value, chunk))
         // The chain must never reject, or every later chunk would go undelivered.
-        .catch((error: unknown) => void (this.failure ??= error))
+        .catch((error: unknown) => {
+          this.failure ??= error;
+        })
         .finally(() => {
           done();
           if (--this.pending === 0) this.idle?.();

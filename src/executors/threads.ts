@@ -92,7 +92,10 @@ export class ThreadsExecutor implements Executor {
     const threads = this.pool.threads;
     const destroyed = this.pool.destroy().then(
       () => true,
-      (error: unknown) => ((teardownFailure = error), true),
+      (error: unknown) => {
+        teardownFailure = error;
+        return true;
+      },
     );
     const timer = new Promise<false>((resolve) => setTimeout(() => resolve(false), DESTROY_TIMEOUT_MS).unref());
     // A teardown that never returns must not hold the run (nor keep the process alive).

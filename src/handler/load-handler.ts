@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, describeCause } from '../core/errors.js';
 import type { Context } from '../core/types.js';
+import { describeLoadError } from './describe-load-error.js';
 
 /** HANDLER as given on the command line, classified; plain data so a worker can rebuild it. */
 export type HandlerSpec =
@@ -27,20 +28,31 @@ export interface LoadedHandler {
 const MODULE_EXT = /\.(?:m?js|cjs|m?ts)$/i;
 const FUNCTION_TEXT = /^\s*(?:async\s+)?(?:function\b|\((?:[^()]|\([^()]*\))*\)\s*=>|[\p{L}_$][\p{L}\p{N}_$]*\s*=>)/u;
 
+/** A bare word with a module's extension (`nosuch.ts`), or any text with a `/` that is not code. */
+const MODULE_NAME = /^[\w@~./-]+$/;
+
 /**
- * Decides what HANDLER is. A module path must exist (or be written as a path) so that an
- * expression such as `r.ts` is never mistaken for a file.
+ * Decides what HANDLER is. Text that names a module (it ends in .js .mjs .cjs .ts .mts,
+ * or contains a /) is a module, and must exist: `op map nosuch.ts` evaluated as the
+ * expression `nosuch.ts` would fail only per record, and pass on empty input. An
+ * expression such as `r.ts` or `r.a / 2` is not a name of a file: it has characters no
+ * module name has, or it is a property of `r`, `i` or `ctx`.
  */
 export function classifyHandler(text: string, cwd = process.cwd()): HandlerSpec {
   if (text.trim() === '') throw new UsageError('HANDLER is empty');
-  const looksLikePath = /^(?:\.{1,2}\/|\/|~\/)/.test(text);
-  if (MODULE_EXT.test(text) && !text.includes('\n')) {
-    const path = resolve(cwd, text);
+  if (FUNCTION_TEXT.test(text)) return { type: 'function', text };
+  if (namesModule(text)) {
+    const path = resolve(cwd, text.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
     if (existsSync(path)) return { type: 'module', path };
-    if (looksLikePath) throw new UsageError(`handler module not found: ${text}`);
+    throw new UsageError(`handler module not found: ${text}`);
   }
-  if (looksLikePath && !FUNCTION_TEXT.test(text)) throw new UsageError(`handler module not found: ${text} (modules end in .js, .mjs, .cjs, .ts or .mts)`);
-  return FUNCTION_TEXT.test(text) ? { type: 'function', text } : { type: 'expression', text };
+  return { type: 'expression', text };
+}
+
+function namesModule(text: string): boolean {
+  if (!MODULE_NAME.test(text)) return false;
+  if (/^(?:r|i|ctx)(?![\w$])/.test(text)) return false;
+  return MODULE_EXT.test(text) || text.includes('/');
 }
 
 /** Compiles or imports the handler; every failure is a usage error raised before input is read. */
@@ -86,7 +98,7 @@ async function importModule(path: string): Promise<LoadedHandler> {
   try {
     mod = /\.m?ts$/i.test(path) ? await importTypeScript(path) : await import(pathToFileURL(path).href);
   } catch (error) {
-    throw new UsageError(`cannot load handler module ${path}: ${describeCause(error)}`, { cause: error });
+    throw new UsageError(`cannot load handler module ${path}: ${describeLoadError(error, path)}`, { cause: error });
   }
   // CommonJS modules (and TypeScript compiled to them) arrive as `{ default: module.exports }`.
   const inner = mod.default as Record<string, unknown> | undefined;

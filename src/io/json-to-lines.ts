@@ -1,6 +1,6 @@
 import { OpError } from '../core/errors.js';
 
-const enum Mode {
+enum Mode {
   /** Before the first value: a `[` makes the input one array, anything else a run of values. */
   Start,
   /** Inside the top-level array, expecting a value (or `]` right after `[`). */

@@ -45,7 +45,10 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
     if (closed) return;
     closed = true;
     // A closed pipe (`op … | head -1`) is the reader's choice, not our failure.
-    if (pipeClosed && !counting) return onClosed();
+    if (pipeClosed && !counting) {
+      onClosed();
+      return;
+    }
     failure = new OpError(`${label}: ${fsReason(error)}`, { cause: error });
     options.onFailed?.();
   };

@@ -50,7 +50,10 @@ export class IndexRouter {
     let pos = 0;
     if (this.open !== NONE) {
       const nl = buf.indexOf(10);
-      if (nl < 0) return this.extendOpen(buf);
+      if (nl < 0) {
+        this.extendOpen(buf);
+        return;
+      }
       this.closeOpen(buf.subarray(0, nl + 1));
       pos = nl + 1;
     }

@@ -33,6 +33,6 @@ export class ShareBuffers {
  */
 export function shareOfRank(world: number, ranks: readonly number[]): Int32Array {
   const shareOf = new Int32Array(world).fill(-1);
-  ranks.forEach((rank, share) => (shareOf[rank] = share));
+  for (const [share, rank] of ranks.entries()) shareOf[rank] = share;
   return shareOf;
 }

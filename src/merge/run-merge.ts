@@ -49,7 +49,9 @@ async function mergeLines(files: string[], options: MergeOptions, sink: Sink, st
   const readers = files.map((file) => new LineReader(openSource(file)));
   const batch = new LineBatch(sink);
   // Reads blocked on a quiet pipe end at once; a line half read is not a record.
-  const release = stop.onStop(() => readers.forEach((reader) => reader.close()));
+  const release = stop.onStop(() => {
+    for (const reader of readers) reader.close();
+  });
   const halted = (): boolean => stop.stopped;
   try {
     if (options.mode === 'key') await mergeByKey(readers, options.key as KeySpec, batch, sink, halted);

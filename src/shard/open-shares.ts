@@ -21,7 +21,10 @@ export function openShares(paths: ReadonlyArray<string | undefined>): Shares {
         const out = outs[share];
         if (out === undefined) continue;
         const wait = (sinks[share] as Sink).write(out);
-        if (wait) (waits ??= []).push(wait);
+        if (wait) {
+          waits ??= [];
+          waits.push(wait);
+        }
       }
       // Backpressure: the next read waits for every share that is behind.
       if (waits) await Promise.all(waits);

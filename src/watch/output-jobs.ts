@@ -29,7 +29,7 @@ export function makeRecordsJob(processed: ProcessedFiles, sink: Sink): Job {
     const seen = await statVersion(path);
     if (seen === undefined) return 'gone';
     if (processed.isDone(path, seen)) return 'unchanged';
-    let read;
+    let read: Awaited<ReturnType<typeof streamNewRecords>>;
     try {
       read = await streamNewRecords(path, processed.position(path), {
         records: (text) => sink.write(text),

@@ -60,6 +60,6 @@ export function logLine(report: RunReport): string {
 
 /** A file name or a command's output may hold control characters; keep the terminal sane. */
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it makes visible.
   return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

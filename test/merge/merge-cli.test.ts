@@ -93,7 +93,10 @@ test('--key --numeric and --reverse', async () => {
 
 test('--key: a seeded random check against a stable sort of all inputs', async () => {
   let seed = 11;
-  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
   const all: Array<{ k: number; f: number; j: number }> = [];
   const names: string[] = [];
   for (let f = 0; f < 5; f++) {

@@ -19,7 +19,10 @@ test('natural order: digit runs compare as numbers', () => {
 
 test('MinHeap pops in order, and siftTop after changing the top', () => {
   let seed = 3;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % 1000);
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % 1000;
+  };
   const heap = new MinHeap<{ v: number }>((a, b) => a.v < b.v);
   const values = Array.from({ length: 500 }, rand);
   for (const v of values) heap.push({ v });

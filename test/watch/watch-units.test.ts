@@ -70,7 +70,10 @@ test('streamNewRecords: whole lines from the last offset, each once; a replaced 
   const read = async (from: TailPosition | undefined): Promise<{ text: string; position: TailPosition }> => {
     let text = '';
     const { position } = await streamNewRecords(file, from, {
-      records: (chunk) => void (text += chunk),
+      records: (chunk) => {
+        text += chunk;
+        return undefined;
+      },
       problem: (line, message) => void problems.push(`${line}: ${message}`),
     });
     return { text, position };
