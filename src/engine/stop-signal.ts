@@ -1,4 +1,5 @@
 import { exitCodeForSignal } from '../core/exit-codes.js';
+import { exitProcess } from '../handler/guard-process.js';
 
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output' | 'failed-output';
 
@@ -15,7 +16,7 @@ export class StopSignal {
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     if (this.reason === 'SIGINT' || this.reason === 'SIGTERM') {
       this.handlers.abort(new Error(`stopped by ${signal}`));
-      process.exit(exitCodeForSignal(signal));
+      exitProcess(exitCodeForSignal(signal));
     }
     this.stop(signal as StopReason);
   };

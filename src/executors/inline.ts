@@ -1,6 +1,7 @@
 import { OpError, describeCause } from '../core/errors.js';
 import type { LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import { interceptExit, redirectStdout } from '../handler/guard-process.js';
 import { CallLimit } from '../records/call-limit.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { ChunkRunner } from '../records/run-chunk.js';
@@ -37,6 +38,9 @@ export class InlineExecutor implements Executor {
 
   /** Runs the handler's setup once, before any record. */
   static async start(setup: ChunkSetup, handler: LoadedHandler, shared: SharedContext): Promise<InlineExecutor> {
+    // Undone when the process ends: nothing of opkit's writes to process.stdout or exits while records run.
+    redirectStdout(`${setup.command}: `);
+    interceptExit();
     if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
     return new InlineExecutor(setup, handler, shared);
   }

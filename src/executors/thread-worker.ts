@@ -3,6 +3,7 @@ import Tinypool, { markMovable, workerId } from 'tinypool';
 import { OpError, describeCause, toErrorData, type ErrorData } from '../core/errors.js';
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import { redirectStdout } from '../handler/guard-process.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
@@ -15,6 +16,7 @@ const setup = Tinypool.workerData as ChunkSetup;
 // Handler output must never reach stdout, which carries records; a worker's stdout is
 // forwarded asynchronously and could land inside a line.
 console.log = console.info = console.debug = console.error;
+redirectStdout(`${setup.command}: `);
 // A handler calling process.exit() would end the thread silently; make it a crash that the
 // pool sees (an uncaught error), so the worker is replaced and the chunk retried. Node's own
 // handling of an uncaught error also calls process.exit(), which must go through.

@@ -36,6 +36,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
   const stream = openStream(path, options.flag ?? 'w');
   const label = options.label ?? (stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : path!);
   const shared = stream === process.stdout || stream === process.stderr;
+  // Taken now: a handler's own process.stdout.write is later sent to stderr (handler/redirect-stdout.ts).
+  const write = stream.write.bind(stream) as (text: string | Uint8Array, callback?: (error?: Error | null) => void) => boolean;
   const counting = options.lossIsFailure !== undefined;
   let closed = false;
   let failure: OpError | undefined;
@@ -80,7 +82,7 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       }
       let ready: boolean;
       try {
-        ready = counting ? stream.write(text, countLost(text)) : stream.write(text);
+        ready = counting ? write(text, countLost(text)) : write(text);
       } catch (error) {
         // stdout redirected to a file writes synchronously, and throws where a stream would emit.
         onError(error as NodeJS.ErrnoException);
