@@ -5,7 +5,7 @@ import { GroupRegistry } from './group-registry.js';
 import type { RunOptions, StdoutMode } from './run-options.js';
 import { RunStop } from './run-stop.js';
 import { Watchdog } from './watchdog.js';
-import { placeOf, type WorkerPlace } from './worker-env.js';
+import { fillWorkerTemplate, placeOf, type WorkerPlace } from './worker-env.js';
 import { WorkerSlot, type Supervision } from './worker-slot.js';
 
 /**
@@ -72,11 +72,6 @@ function openStdouts(mode: StdoutMode, places: WorkerPlace[], onClosed: () => vo
     return places.map(() => shared);
   }
   return places.map((place) => openSink(fillWorkerTemplate(mode.template, place)));
-}
-
-/** `out-{rank}.ndjson` → `out-5.ndjson`; also {local_rank} and {world}. */
-export function fillWorkerTemplate(template: string, place: WorkerPlace): string {
-  return template.replaceAll('{rank}', String(place.rank)).replaceAll('{local_rank}', String(place.localRank)).replaceAll('{world}', String(place.world));
 }
 
 function count(n: number, noun: string): string {

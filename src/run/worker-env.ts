@@ -11,6 +11,11 @@ export function placeOf(localRank: number, workers: number, nodes: number, nodeR
   return { rank: nodeRank * workers + localRank, localRank, world: nodes * workers, localWorld: workers };
 }
 
+/** `out-{rank}.ndjson` → `out-5.ndjson`; also {local_rank} and {world}. */
+export function fillWorkerTemplate(template: string, place: WorkerPlace): string {
+  return template.replaceAll('{rank}', String(place.rank)).replaceAll('{local_rank}', String(place.localRank)).replaceAll('{world}', String(place.world));
+}
+
 /**
  * The environment of one worker generation: ours, and sdrun's names so that operators
  * written for it run unchanged. OP_RANK comes first in every op command's rank lookup, so
