@@ -118,7 +118,7 @@ export class WorkerSlot {
     if (pgid !== undefined) await this.endGroup(pgid);
     await drain(pipes);
     if (pgid !== undefined) groups.delete(pgid);
-    events.write('exit', rank, generation, { code: exit.code, signal: exit.signal, ms });
+    events.write('exit', rank, generation, { code: exit.code, signal: exit.signal, ms, error: exit.error });
     return { exit, ms };
   }
 
@@ -137,14 +137,18 @@ export class WorkerSlot {
   }
 }
 
-/** Waits until every pipe ended, or went quiet with nothing left for the sink (see OUTPUT_QUIET_MS). */
+/**
+ * Waits until every pipe ended, or went quiet with nothing left for the sink (see
+ * OUTPUT_QUIET_MS). Quiet counts from now at the earliest: the worker's exit may be seen
+ * before the last output it wrote is read, however long it was silent before.
+ */
 async function drain(pipes: LinePipe[]): Promise<void> {
   const all = Promise.all(pipes.map((pipe) => pipe.done));
+  const begun = Date.now();
   let ended = false;
   void all.then(() => (ended = true));
-  while (!ended && !pipes.every((pipe) => pipe.idleMs() >= OUTPUT_QUIET_MS)) {
-    await Promise.race([all, sleep(250)]);
-  }
+  const quiet = (): boolean => Date.now() - begun >= OUTPUT_QUIET_MS && pipes.every((pipe) => pipe.idleMs() >= OUTPUT_QUIET_MS);
+  while (!ended && !quiet()) await Promise.race([all, sleep(250)]);
   for (const pipe of pipes) pipe.finish();
 }
 

@@ -63,4 +63,16 @@ test('a closed stdout (op run … | head -1) stops the workers; exit 0', async (
   assert.equal(processesWith(marker).filter((pid) => pid !== run.child.pid), []);
 });
 
+test('a process that left the worker group but holds its stdout cannot keep op run open', async () => {
+  const marker = `300.${process.pid}7`;
+  const run = new OpRun(['-w', '1', '--', 'sh', '-c', 'setsid sleep "$1" & echo started', 'sh', marker]);
+  try {
+    const { status } = await run.result(20_000);
+    assert.is(status, 0, run.stderr);
+    assert.is(run.stdout, 'started\n');
+  } finally {
+    for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+  }
+});
+
 test.run();
