@@ -36,7 +36,13 @@ export class GroupRegistry {
   /** Sends `signal` to every listed group; returns the owners it reached. */
   signalAll(signal: NodeJS.Signals): GroupOwner[] {
     const reached: GroupOwner[] = [];
-    for (const [pgid, owner] of this.groups) if (signalGroup(pgid, signal)) reached.push(owner);
+    for (const [pgid, owner] of this.groups) {
+      try {
+        if (signalGroup(pgid, signal)) reached.push(owner);
+      } catch {
+        // EPERM: the id now names a group that is not ours; it is not a worker any more.
+      }
+    }
     return reached;
   }
 
