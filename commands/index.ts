@@ -9,6 +9,7 @@ import QueuePushCommand from './queue-push.js';
 import QueueRetryDeadCommand from './queue-retry-dead.js';
 import QueueStatsCommand from './queue-stats.js';
 import QueueTrimCommand from './queue-trim.js';
+import RunCommand from './run.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 import WatchCommand from './watch.js';
@@ -35,4 +36,5 @@ export const COMMANDS = {
   'queue:retry-dead': QueueRetryDeadCommand,
   'queue:trim': QueueTrimCommand,
   help: HelpCommand,
+  run: RunCommand,
 };

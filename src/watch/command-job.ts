@@ -1,6 +1,6 @@
 import { expandCommand, placeholdersFor } from './expand-placeholders.js';
 import type { Job, JobStatus, Ticket } from './path-scheduler.js';
-import { isGroupAlive, terminateGroup } from './process-group.js';
+import { isGroupAlive, terminateGroup } from '../io/process-group.js';
 import type { ProcessedFiles } from './processed-files.js';
 import { startCommand } from './run-command.js';
 import { describeRun, logLine, type RunReport } from './run-report.js';

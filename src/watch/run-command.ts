@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { terminateGroup } from './process-group.js';
+import { terminateGroup } from '../io/process-group.js';
 import { StderrTail } from './stderr-tail.js';
 
 export interface RunResult {
