@@ -2,6 +2,7 @@ import BatchCommand from './batch.js';
 import FilterCommand from './filter.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
+import ReduceCommand from './reduce.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 import WatchCommand from './watch.js';
@@ -19,4 +20,5 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  reduce: ReduceCommand,
 };
