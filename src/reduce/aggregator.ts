@@ -4,6 +4,8 @@ export interface Aggregator {
   readonly mergeable: boolean;
   /** step() never returns a promise: the reduce step then runs without awaiting. */
   readonly sync: boolean;
+  /** output() reads its key argument (else it gets an empty object, and no key is parsed). */
+  readonly wantsKey: boolean;
   init(key: KeyThunk, ctx: StepContext): unknown;
   /** The next state; may be the same object, updated. */
   step(state: unknown, record: unknown, ctx: StepContext): unknown;

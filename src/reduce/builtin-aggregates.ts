@@ -56,6 +56,7 @@ export function builtinAggregator(specs: AggregateSpec[]): Aggregator {
   return {
     mergeable: true,
     sync: true,
+    wantsKey: false,
     init: () => parts.map((part) => part.init()),
     step(state, record, ctx: StepContext) {
       const slots = state as Slot[];
@@ -91,6 +92,7 @@ export function collectAggregator(): Aggregator {
   return {
     mergeable: true,
     sync: true,
+    wantsKey: false,
     init: () => part.init(),
     step: (state, record) => part.step(state, record, 0),
     merge: (a, b) => part.merge(a, b),

@@ -7,9 +7,19 @@ import { fieldReader, type FieldReader } from './field-path.js';
  */
 export class GroupKey {
   private readonly readers: FieldReader[];
+  /** `{"user":`: with one field, the key's JSON is this plus the key text, never parsed. */
+  private readonly prefix: string;
 
   constructor(readonly fields: string[]) {
     this.readers = fields.map(fieldReader);
+    this.prefix = `{${JSON.stringify(fields[0])}:`;
+  }
+
+  /** The key object's JSON text, fields in the order written. */
+  jsonOf(text: string): string {
+    if (this.fields.length === 1) return this.prefix + text + '}';
+    const values = JSON.parse(`[${text}]`) as unknown[];
+    return '{' + this.fields.map((field, k) => `${JSON.stringify(field)}:${JSON.stringify(values[k])}`).join(',') + '}';
   }
 
   textOf(record: unknown): string {

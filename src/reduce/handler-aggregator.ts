@@ -33,6 +33,7 @@ export async function handlerAggregator(parts: HandlerParts): Promise<Aggregator
   return {
     mergeable: merge !== undefined,
     sync: false,
+    wantsKey: final !== undefined,
     init: (key: KeyThunk, ctx: StepContext) => (init ? init(key(), ctx) : initial === undefined ? undefined : structuredClone(initial)),
     step: (acc, record, ctx) => step(acc, record, ctx),
     merge: (a, b) => {

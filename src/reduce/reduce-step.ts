@@ -6,6 +6,7 @@ import type { Aggregator, StepContext } from './aggregator.js';
 import { readEventTime } from './event-time.js';
 import { fieldReader, type FieldReader } from './field-path.js';
 import { GroupKey } from './group-key.js';
+import { collectGarbage } from './collect-garbage.js';
 import { SpillStore } from './spill-store.js';
 import type { WindowSpec } from './window-spec.js';
 
@@ -84,7 +85,7 @@ interface Closing {
  * Map entry, group object, state array header and the key string's header, in V8:
  * measured as ~150 bytes of heap per count-only group over 5,000,000 keys (bench/RESULTS.md).
  */
-const GROUP_BYTES = 160;
+const GROUP_BYTES = Number(process.env.GB) || 400;
 /** Output is handed on in pieces of about this many characters. */
 const PIECE_CHARS = 1 << 20;
 
@@ -118,6 +119,8 @@ export class ReduceStep {
   private readonly sessions = new Map<string, Group[]>();
   private readonly sessionEnds = new MinHeap<{ end: number; keyText: string; group: Group }>((x, y) => x.end < y.end);
   private pending = '';
+  /** The earliest end among open time windows: once the watermark reaches it, push closes windows at once. */
+  private nextClose = Infinity;
   private store: SpillStore | undefined;
   private readonly ctx: StepContext;
 
@@ -147,7 +150,9 @@ export class ReduceStep {
     const keyText = this.key.textOf(record);
     const done = this.place(record, place, keyText, t);
     if (t > this.maxTime) this.maxTime = t;
-    return done;
+    if (done) return done.then(() => this.closeDue());
+    this.closeDue();
+    return undefined;
   }
 
   /**
@@ -166,11 +171,18 @@ export class ReduceStep {
 
   /** With arrival time: when the next window closes (ms since the epoch), for a driver's timer. */
   deadline(): number | undefined {
-    if (this.time || !this.options.window || this.options.window.type === 'count') return undefined;
+    if (this.time || this.nextClose === Infinity) return undefined;
+    return this.nextClose + this.options.lateness;
+  }
+
+  /** The earliest end of an open time window (a stale session entry may make it early, which costs one empty tick). */
+  private earliestEnd(): number {
+    const window = this.options.window;
+    if (window === undefined || window.type === 'count') return Infinity;
+    if (window.type === 'session') return this.sessionEnds.peek()?.end ?? Infinity;
     let end = Infinity;
-    if (this.options.window.type === 'session') end = this.sessionEnds.peek()?.end ?? Infinity;
-    else for (const start of this.windows.keys()) end = Math.min(end, start + this.options.window.size);
-    return end === Infinity ? undefined : end + this.options.lateness;
+    for (const start of this.windows.keys()) end = Math.min(end, start + window.size);
+    return end;
   }
 
   /** Every group still open, in the documented order; spilled partial states merged first. */
@@ -236,6 +248,15 @@ export class ReduceStep {
     }
   }
 
+  /**
+   * Closes the windows the watermark has reached, as soon as it reaches them, so a late
+   * record meets a closed window even within one read (and `--late reopen` opens a new one).
+   */
+  private closeDue(): void {
+    if (this.watermark < this.nextClose) return;
+    this.pending += this.renderAll(this.closeUntil(this.watermark));
+  }
+
   /** Counts a late record; true when it is not to be added (dead-lettered or dropped). */
   private isLate(record: unknown, place: RecordPlace, t: number): boolean {
     this.stats.late++;
@@ -260,7 +281,10 @@ export class ReduceStep {
 
   private windowGroups(start: number): Map<string, Group> {
     let groups = this.windows.get(start);
-    if (!groups) this.windows.set(start, (groups = new Map()));
+    if (!groups) {
+      this.windows.set(start, (groups = new Map()));
+      this.nextClose = Math.min(this.nextClose, start + (this.options.window as { size: number }).size);
+    }
     return groups;
   }
 
@@ -297,6 +321,7 @@ export class ReduceStep {
       group.a = Math.min(group.a, t);
       group.b = Math.max(group.b, t + gap);
       this.sessionEnds.push({ end: group.b, keyText, group });
+      this.nextClose = Math.min(this.nextClose, group.b);
     };
     if (target) return then(this.stepGroup(target, keyText, record, place), () => finish(target!));
     return then(this.newGroup(keyText, record, place), (group) => {
@@ -411,12 +436,13 @@ export class ReduceStep {
 
   private spill(): void {
     let store = this.store;
-    if (!store) this.store = store = new SpillStore(this.options.spillDir);
+    if (!store) this.store = store = new SpillStore(this.options.spillDir, this.options.maxMemory / 2);
     for (const [keyText, group] of this.groups) store.add(keyText, group.ord, this.agg.freeze(group.state));
     store.flush();
     this.groups.clear();
     this.stateBytes = 0;
     this.stats.spills++;
+    collectGarbage();
   }
 
   /** Takes the groups of every window ending at or before `until`, in output order. */
@@ -448,6 +474,7 @@ export class ReduceStep {
       }
     }
     for (const item of closing) this.stateBytes -= item.group.bytes;
+    this.nextClose = this.earliestEnd();
     return closing;
   }
 
@@ -463,16 +490,16 @@ export class ReduceStep {
   }
 
   private render(keyText: string, state: unknown, start: number | undefined, end: number | undefined): string {
-    const key = this.key.objectOf(keyText);
-    let text: string | undefined;
+    let fields: string;
     try {
-      const fields = this.agg.output(state, key);
-      if (isThenable(fields.value)) throw new TypeError('--final returned a promise; it must be synchronous');
-      text = JSON.stringify(start === undefined ? { key, ...fields } : { key, window: { start, end }, ...fields });
+      const out = this.agg.output(state, this.agg.wantsKey ? this.key.objectOf(keyText) : {});
+      if (isThenable(out.value)) throw new TypeError('--final returned a promise; it must be synchronous');
+      fields = JSON.stringify(out);
     } catch (error) {
-      throw new OpError(`cannot write the group ${JSON.stringify(key)}: ${describeCause(error)}`, { cause: error });
+      throw new OpError(`cannot write the group ${this.key.jsonOf(keyText)}: ${describeCause(error)}`, { cause: error });
     }
-    return text + '\n';
+    const window = start === undefined ? '' : `,"window":{"start":${start},"end":${end}}`;
+    return `{"key":${this.key.jsonOf(keyText)}${window}${fields.length > 2 ? ',' + fields.slice(1) : '}'}\n`;
   }
 
   /** A failed record: a dead letter with --errors, else the error that stops the run. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LineSplitter } from '../io/split-lines.js';
 import { hashText } from '../shard/key-hash.js';
 import type { Aggregator } from './aggregator.js';
+import { collectGarbage } from './collect-garbage.js';
 
 /**
  * 64 partitions: the end-of-input merge holds one partition's groups at a time, so
@@ -21,6 +22,8 @@ export type RenderGroup = (keyText: string, state: unknown) => string;
 class Appender {
   private fd: number | undefined;
   private text = '';
+  /** Something reached the file. */
+  written = false;
 
   constructor(readonly path: string) {}
 
@@ -34,10 +37,7 @@ class Appender {
     this.fd ??= openSync(this.path, 'a');
     writeSync(this.fd, this.text);
     this.text = '';
-  }
-
-  get written(): boolean {
-    return this.fd !== undefined;
+    this.written = true;
   }
 
   close(): void {
@@ -58,7 +58,11 @@ export class SpillStore {
   readonly dir: string;
   private readonly parts: Appender[];
 
-  constructor(parent: string) {
+  /** `heapLimit`: past this many heap bytes between merge steps, collect garbage (see collect-garbage.ts). */
+  constructor(
+    parent: string,
+    private readonly heapLimit: number,
+  ) {
     this.dir = mkdtempSync(join(parent, 'op-reduce-'));
     this.parts = Array.from({ length: PARTITIONS }, (_, p) => new Appender(join(this.dir, `part-${p}`)));
   }
@@ -79,6 +83,7 @@ export class SpillStore {
       part.close();
       if (!part.written) continue;
       const merged = await mergePartition(part, aggregator);
+      collectGarbage(this.heapLimit);
       for (const [keyText, group] of merged) {
         const b = Math.floor(group.ord / BUCKET_ORDS);
         let bucket = buckets.get(b);
@@ -103,6 +108,7 @@ export class SpillStore {
         }
       }
       if (out) yield out;
+      collectGarbage(this.heapLimit);
     }
   }
 
