@@ -21,6 +21,7 @@ export interface ReduceOptions {
   lateness: number;
   late: LatePolicy;
   maxMemory: number;
+  maxMemoryText: string;
   spillDir: string;
   errors: string | undefined;
   maxErrors: number | undefined;
@@ -85,6 +86,7 @@ export function reduceOptions(flags: ReduceFlags, module: string | undefined): R
     lateness: parseDuration(flags.lateness, '--lateness'),
     late: flags.late,
     maxMemory: parseSize(flags['max-memory'], '--max-memory'),
+    maxMemoryText: flags['max-memory'],
     spillDir: flags['spill-dir'] ?? tmpdir(),
     errors: flags.errors,
     maxErrors: flags['max-errors'],

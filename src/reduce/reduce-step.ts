@@ -24,6 +24,8 @@ export interface ReduceStepOptions {
   late: LatePolicy;
   /** Estimated bytes of held state past which groups spill (or the run stops). */
   maxMemory: number;
+  /** How --max-memory was written, for messages. */
+  maxMemoryText?: string | undefined;
   spillDir: string;
   retries: number;
   retryDelay: number;
@@ -82,10 +84,12 @@ interface Closing {
 }
 
 /**
- * Map entry, group object, state array header and the key string's header, in V8:
- * measured as ~150 bytes of heap per count-only group over 5,000,000 keys (bench/RESULTS.md).
+ * What one group costs in resident memory beyond its key and state: the Map entry, the group
+ * object, the state array, the key string's header, and the garbage collector's headroom
+ * over them. Live heap is ~230 bytes a group; 400 kept 5,000,000 keys under --max-memory
+ * 200MB at 274 MiB peak RSS, where 160 reached 820 MB (bench/RESULTS.md).
  */
-const GROUP_BYTES = Number(process.env.GB) || 400;
+const GROUP_BYTES = 400;
 /** Output is handed on in pieces of about this many characters. */
 const PIECE_CHARS = 1 << 20;
 
@@ -424,7 +428,7 @@ export class ReduceStep {
 
   /** Past --max-memory: spill when groups can merge and no window holds them, else stop. */
   private relieveMemory(): void {
-    const limit = `--max-memory ${this.options.maxMemory} bytes`;
+    const limit = `--max-memory ${this.options.maxMemoryText ?? this.options.maxMemory}`;
     if (!this.agg.mergeable) {
       throw new OpError(`group state passed ${limit}; give --merge '(a, b) => …' so partial results can spill to disk, or raise --max-memory`);
     }

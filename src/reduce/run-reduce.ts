@@ -33,6 +33,7 @@ export async function runReduce(options: ReduceOptions): Promise<number> {
     lateness: options.lateness,
     late: options.late,
     maxMemory: options.maxMemory,
+    maxMemoryText: options.maxMemoryText,
     spillDir: options.spillDir,
     retries: options.retries,
     retryDelay: options.retryDelay,
