@@ -6,23 +6,19 @@ const { errors, 'max-errors': maxErrors, retries, 'retry-delay': retryDelay, tim
 
 export default class ReduceCommand extends OpCommand {
   static override summary = 'Aggregate records by key: counts, sums and more, or your own reducer, over whole inputs or windows.';
-  static override description = `Groups records by --key (one or more field paths such as user or geo.country; a missing field groups as null) and writes one record per group and window:
-  {"key":{"user":"ann"},"window":{"start":…,"end":…},"count":3,"sum_score":1.5}
-Records without a window have no "window" field.
+  static override description = `Groups records by --key (one or more field paths such as user or geo.country; a missing field groups as null) and writes one record per group and window, such as {"key":{"user":"ann"},"window":{"start":…,"end":…},"count":3,"sum_score":1.5}. Records without a window have no "window" field.
 
-What is computed is exactly one of:
-  --agg LIST     built-in aggregates, in the order given: count, sum:F, mean:F, min:F, max:F, first:F, last:F, distinct:F (a count of distinct values) and collect:F (an array), named count, sum_F, mean_F, … with F as written. F is a field path (a.b). A missing or null field is skipped; sum and mean take numbers (and strings that are numbers), min and max numbers (before strings) and strings; any other value fails the record. mean is exact: a sum and a count, merged as such.
-  --collect      the group's records as one array, in "records".
-  a handler      --init EXPR (each group's starting accumulator; an expression over key and ctx, or a function (key, ctx) => acc), --step '(acc, r, ctx) => acc' (or an expression over acc, r and ctx), an optional --merge '(a, b) => acc' that combines two partial results, and an optional --final '(acc, key) => out'. Or MODULE, a .js/.mjs/.cjs/.ts/.mts file exporting init (a function or a starting value), step, merge and final. The result is in "value". step may be async; init, merge and final are synchronous. Record data is only ever passed as arguments, never evaluated.
+WHAT IS COMPUTED, exactly one of --agg, --collect and a handler.
+
+--agg LIST: built-in aggregates, in the order given: count, sum:F, mean:F, min:F, max:F, first:F, last:F, distinct:F (a count of distinct values) and collect:F (an array), named count, sum_F, mean_F, … with F as written. F is a field path (a.b). A missing or null field is skipped; sum and mean take numbers (and strings that are numbers), min and max numbers (before strings) and strings; any other value fails the record. mean is exact: a sum and a count, merged as such.
+
+--collect: the group's records as one array, in "records".
+
+A handler: --init EXPR (each group's starting accumulator; an expression over key and ctx, or a function (key, ctx) => acc), --step '(acc, r, ctx) => acc' (or an expression over acc, r and ctx), an optional --merge '(a, b) => acc' that combines two partial results, and an optional --final '(acc, key) => out'. Or MODULE, a .js/.mjs/.cjs/.ts/.mts file exporting init (a function or a starting value), step, merge and final. The result is in "value". step may be async; init, merge and final are synchronous. Record data is only ever passed as arguments, never evaluated.
 
 ORDER. Without a window, groups are written at end of input, in the order their keys first appeared. With a window, a window's groups are written when it closes, ordered by window end, then by the order their keys first appeared (sessions: their first records).
 
-WINDOWS (--window):
-  count:N             per key, every N records; "window" holds the input record indexes (0-based) of its first record and one past its last.
-  tumbling:D          fixed windows of D aligned to the epoch: [k·D, (k+1)·D).
-  sliding:D/STEP      windows of D starting every STEP; a record is in each window that holds its time.
-  session:GAP         per key, records less than GAP apart form one session; its window is [first time, last time + GAP). A record inside the gap extends the session (and may join two).
-Durations: 500ms, 30s, 1m, 1h, 1d, or a number of ms. Window start and end are epoch milliseconds.
+WINDOWS (--window). count:N: per key, every N records; "window" holds the input record indexes (0-based) of its first record and one past its last. tumbling:D: fixed windows of D aligned to the epoch, [k·D, (k+1)·D). sliding:D/STEP: windows of D starting every STEP; a record is in each window that holds its time. session:GAP: per key, records less than GAP apart form one session, whose window is [first time, last time + GAP); a record inside the gap extends the session (and may join two). Durations: 500ms, 30s, 1m, 1h, 1d, or a number of ms. Window start and end are epoch milliseconds.
 
 TIME. --time FIELD takes event time from the record: a number (or numeric string) below 100,000,000,000 is epoch seconds (fractions kept), a larger one epoch milliseconds; a string in ISO-8601 form (2024-05-01, 2024-05-01T12:00:00.5, with Z or ±hh:mm) is that instant, UTC when it has no zone. Anything else fails the record (stage "time"). Without --time, windows use arrival time, and a window closes on a timer even when no record arrives.
 
