@@ -86,10 +86,11 @@ interface Closing {
 /**
  * What one group costs in resident memory beyond its key and state: the Map entry, the group
  * object, the state array, the key string's header, and the garbage collector's headroom
- * over them. Live heap is ~230 bytes a group; 400 kept 5,000,000 keys under --max-memory
- * 200MB at 274 MiB peak RSS, where 160 reached 820 MB (bench/RESULTS.md).
+ * over them. Live heap is ~230 bytes a group; with 400, 5,000,000 keys under --max-memory
+ * 200MB peaked at 273 MiB of RSS while reading, where 160 reached 820 MB; 440 leaves a
+ * margin for a busier machine (bench/RESULTS.md).
  */
-const GROUP_BYTES = 400;
+const GROUP_BYTES = 440;
 /** Output is handed on in pieces of about this many characters. */
 const PIECE_CHARS = 1 << 20;
 
@@ -440,7 +441,7 @@ export class ReduceStep {
 
   private spill(): void {
     let store = this.store;
-    if (!store) this.store = store = new SpillStore(this.options.spillDir, this.options.maxMemory / 2);
+    if (!store) this.store = store = new SpillStore(this.options.spillDir, this.options.maxMemory / 4);
     for (const [keyText, group] of this.groups) store.add(keyText, group.ord, this.agg.freeze(group.state));
     store.flush();
     this.groups.clear();

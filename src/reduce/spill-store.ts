@@ -10,10 +10,14 @@ import { collectGarbage } from './collect-garbage.js';
  * 5,000,000 keys become ~78,000 per merge step, a few MB, whatever --max-memory is.
  */
 const PARTITIONS = 64;
-/** Writes are gathered to 1 MiB per file: one write() per line would be ~10x slower. */
-const FLUSH_CHARS = 1 << 20;
-/** Groups per ordering bucket: at ~100 bytes a line, one bucket sorted in memory is ~26 MB. */
-const BUCKET_ORDS = 1 << 18;
+/**
+ * Writes are gathered to 256 KiB per file: one write() per line would be ~10x slower, and
+ * with 1 MiB the buffers of 64 partitions and ~80 buckets alone pushed the merge of
+ * 5,000,000 keys past 300 MiB of RSS (bench/RESULTS.md).
+ */
+const FLUSH_CHARS = 1 << 18;
+/** Groups per ordering bucket: at ~50 bytes a line, one bucket sorted in memory is a few MB. */
+const BUCKET_ORDS = 1 << 16;
 
 /** How a merged group becomes its output line. */
 export type RenderGroup = (keyText: string, state: unknown) => string;
@@ -90,6 +94,8 @@ export class SpillStore {
         if (!bucket) buckets.set(b, (bucket = new Appender(join(this.dir, `bucket-${b}`))));
         bucket.add(`${group.ord}\t${render(keyText, group.state)}`);
       }
+      // One partition's lines at a time: held across partitions, ~80 buckets' buffers cost 100 MB of heap.
+      for (const bucket of buckets.values()) bucket.flush();
     }
     for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
       const bucket = buckets.get(b)!;
@@ -142,7 +148,7 @@ async function mergePartition(part: Appender, aggregator: Aggregator): Promise<M
       }
     }
   };
-  for await (const buf of createReadStream(path, { highWaterMark: FLUSH_CHARS }) as AsyncIterable<Buffer>) {
+  for await (const buf of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     const chunk = splitter.push(buf);
     if (chunk) take(chunk.lines);
   }

@@ -34,6 +34,15 @@ export class LiveReduce {
     await this.closed;
   }
 
+  signal(name: NodeJS.Signals): void {
+    this.child.kill(name);
+  }
+
+  /** Waits for the process to exit (after a signal). */
+  exited(): Promise<void> {
+    return this.closed;
+  }
+
   kill(): void {
     if (this.status === undefined) this.child.kill('SIGKILL');
   }

@@ -80,4 +80,24 @@ test('event time on a live input: a window closes once a newer record moves the 
   }
 });
 
+test('SIGINT stops reading, and the groups still open are written before exit 130', async () => {
+  const live = new LiveReduce(['--key', 'k', '--agg', 'count', '--window', 'count:2']);
+  try {
+    live.write({ k: 'b' });
+    live.write({ k: 'a' });
+    live.write({ k: 'a' });
+    // a's window of two closes after b was read, so b's open window holds one record.
+    await waitUntil(() => live.records.length === 1, "a's window");
+    live.signal('SIGINT');
+    await live.exited();
+    assert.is(live.status, 130, live.stderr);
+    assert.equal(live.records, [
+      { key: { k: 'a' }, window: { start: 1, end: 3 }, count: 2 },
+      { key: { k: 'b' }, window: { start: 0, end: 1 }, count: 1 },
+    ]);
+  } finally {
+    live.kill();
+  }
+});
+
 test.run();
