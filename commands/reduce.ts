@@ -53,6 +53,7 @@ MEMORY. Held state is estimated as it grows and bounded by --max-memory (default
     'max-memory': Flags.string({ summary: 'Bound on held state; past it mergeable groups spill to disk.', helpValue: 'SIZE', default: '512MiB', helpGroup: 'MEMORY' }),
     'spill-dir': Flags.string({ summary: 'Where spill files go (default: the system temp directory).', helpValue: 'DIR', helpGroup: 'MEMORY' }),
     ...ioFlags,
+    workers: Flags.string({ char: 'w', summary: 'Reduce in N worker threads, each holding the keys that hash to it (without --window).', helpValue: 'N|auto', helpGroup: 'EXECUTION' }),
     errors,
     'max-errors': maxErrors,
     retries,

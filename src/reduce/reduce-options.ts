@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import { loadConfig } from '../handler/load-config.js';
 import { fillRankTemplate } from '../io/fill-template.js';
+import { resolveWorkers } from '../pool/resolve-workers.js';
 import { resolveRank } from '../shard/resolve-rank.js';
 import type { HandlerParts } from './handler-aggregator.js';
 import { parseDuration, parseSize } from './parse-units.js';
@@ -32,6 +33,8 @@ export interface ReduceOptions {
   config: unknown;
   stats: boolean;
   progress: boolean;
+  /** Worker threads; 0 reduces on the main thread. */
+  workers: number;
 }
 
 /** The flags of `op reduce`, as oclif parses them. */
@@ -60,6 +63,7 @@ export interface ReduceFlags {
   config?: string | undefined;
   stats: boolean;
   progress?: boolean | undefined;
+  workers?: string | undefined;
 }
 
 /** Flags → one options object; every inconsistency is a usage error before any input is read. */
@@ -97,5 +101,6 @@ export function reduceOptions(flags: ReduceFlags, module: string | undefined): R
     config: loadConfig(flags.config),
     stats: flags.stats,
     progress: flags.progress ?? process.stderr.isTTY === true,
+    workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
   };
 }
