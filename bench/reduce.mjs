@@ -40,6 +40,7 @@ const RSS_TARGET_MIB = 300;
 const rows = [];
 let failed = false;
 if (!values.only || values.only === 'miller') await millerCase();
+if (!values.only || values.only === 'workers') await workersCase();
 if (!values.only || values.only === 'keys') await keysCase();
 console.log('');
 console.log('| case | subject | seconds | ratio | peak RSS | target | result |');
@@ -76,6 +77,28 @@ async function millerCase() {
   const ratio = op.seconds / mlr.seconds;
   rows.push({ case: `sum+count by user, ${label}`, subject: 'op reduce', ...op, ratio: ratio.toFixed(2), target: '< 1', result: ratio < 1 ? `ok (${(1 / ratio).toFixed(1)}x faster)` : 'MISSED' });
   failed ||= ratio >= 1;
+}
+
+/** A trivial count over 1,000,000 records: -w 2 against inline; the goal is 1.5x faster (ratio ≤ 0.67). */
+async function workersCase() {
+  const input = await ensureInput(`gen-${RECORDS}.ndjson`, (out) => pipeChild([NODE, join(SHARED, 'gen-ndjson.mjs'), String(RECORDS)], out));
+  const inline = [NODE, OP, 'reduce', '--key', 'user', '--agg', 'count'];
+  const pooled = [...inline, '-w', '2'];
+  const sorted = (text) => text.split('\n').filter(Boolean).sort().join('\n');
+  if (sorted(await capture(inline, input)) !== sorted(await capture(pooled, input))) throw new Error('op reduce -w 2 and inline differ');
+  const a = [];
+  const b = [];
+  for (let k = 0; k < RUNS; k++) {
+    a.push(await measure(inline, input));
+    b.push(await measure(pooled, input));
+  }
+  const one = summarise(a);
+  const two = summarise(b);
+  const ratio = two.seconds / one.seconds;
+  const label = `count by user, ${RECORDS.toLocaleString('en')} records`;
+  rows.push({ case: label, subject: 'op reduce (baseline)', ...one, ratio: '1.00' });
+  rows.push({ case: label, subject: 'op reduce -w 2', ...two, ratio: ratio.toFixed(2), target: '≤ 0.67', result: ratio <= 0.67 ? 'ok (output checked)' : 'MISSED (output checked)' });
+  failed ||= ratio > 0.67;
 }
 
 async function keysCase() {

@@ -26,6 +26,8 @@ WATERMARK. The highest time seen minus --lateness (default 0). A window closes w
 
 MEMORY. Held state is estimated as it grows and bounded by --max-memory (default 512MiB; K, M, G and KiB, MiB, GiB are binary, KB, MB, GB decimal). Without a window, groups that can merge (built-in aggregates, --collect, or a handler with --merge; its accumulator must be JSON) then spill their partial results to files in --spill-dir, merged at end of input with the order kept. A handler without --merge stops with an error naming --merge. Open windows never spill: past the limit the run stops. The process's resident memory is above the limit by the runtime's own (about 60 MB) and garbage-collection headroom.
 
+WORKERS. -w N reduces in N worker threads, each holding the state of the keys that hash to it, by the hash of op shard --by key:FIELD (FNV-1a of the value itself when it is a string, else its JSON text; several key fields hash their JSON texts joined by commas; a record without the field hashes as null). Each worker gets --max-memory / N and spills on its own. Output order is then fixed: worker 0's groups first, then worker 1's, and so on, each worker's in the order its keys first appeared. -w does not combine with --window.
+
 --stats prints {"in","out","dropped","late","errors","retries","spills","ms"} on stderr, where out counts groups written. Failed records go to --errors FILE as for op map; exit 3 if any.`;
   static override examples = [
     { description: 'Count and total score per user.', command: `op reduce --key user --agg count,sum:score < events.ndjson` },

@@ -81,14 +81,14 @@ export function scanField(line: string, name: string): string | undefined | null
     if (line.charCodeAt(at) !== 34) return null;
     const keyEnd = skipString(line, at);
     if (keyEnd < 0) return null;
-    const key = line.slice(at + 1, keyEnd - 1);
+    // Compared in place: no string is made for the keys passed over.
+    const matches = keyEnd - at - 2 === name.length ? line.startsWith(name, at + 1) : hasEscape(line, at, keyEnd) && JSON.parse(line.slice(at, keyEnd)) === name;
     at = skipSpace(line, keyEnd);
     if (line.charCodeAt(at) !== 58) return null;
     at = skipSpace(line, at + 1);
     const valueEnd = skipValue(line, at);
     if (valueEnd < 0) return null;
-    // A key with escapes is compared decoded.
-    if (key === name || (key.includes('\\') && JSON.parse(`"${key}"`) === name)) return line.slice(at, valueEnd);
+    if (matches) return line.slice(at, valueEnd);
     at = skipSpace(line, valueEnd);
     const c = line.charCodeAt(at);
     if (c === 125) return undefined;
@@ -96,6 +96,11 @@ export function scanField(line: string, name: string): string | undefined | null
     at = skipSpace(line, at + 1);
   }
   return null;
+}
+
+function hasEscape(line: string, start: number, end: number): boolean {
+  const at = line.indexOf('\\', start);
+  return at >= 0 && at < end;
 }
 
 function skipSpace(line: string, at: number): number {

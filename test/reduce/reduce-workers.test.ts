@@ -20,6 +20,7 @@ test('the key scan finds top-level values and skips nested ones and strings', ()
   assert.is(scanField('[1,2]', 'user'), undefined);
   assert.is(scanField('{"user":', 'user'), null);
   assert.is(scanField('{"\\u0075ser":"ann"}', 'user'), '"ann"');
+  assert.is(scanField('{"username":"x","use":1,"user":"y"}', 'user'), '"y"');
 });
 
 test('records route by the hash of op shard --by key', () => {
