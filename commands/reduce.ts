@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
 import { handlerFlags, ioFlags } from './base-flags.js';
 
-const { errors, 'max-errors': maxErrors, retries, 'retry-delay': retryDelay, timeout, id, config, stats, progress, debug } = handlerFlags;
+const { errors, 'max-errors': maxErrors, retries, 'retry-delay': retryDelay, timeout, id, progress, debug } = handlerFlags;
 
 export default class ReduceCommand extends OpCommand {
   static override summary = 'Aggregate records by key: counts, sums and more, or your own reducer, over whole inputs or windows.';
@@ -62,8 +62,8 @@ WORKERS. -w N reduces in N worker threads, each holding the state of the keys th
     'retry-delay': retryDelay,
     timeout,
     id,
-    config,
-    stats,
+    config: Flags.string({ summary: 'Operator options as JSON or a JSON file; handlers read them as ctx.config.', helpValue: 'FILE|JSON', helpGroup: 'HANDLER' }),
+    stats: Flags.boolean({ summary: 'Print a JSON summary on stderr at the end: in, out (groups), dropped, late, errors, retries, spills, ms.', helpGroup: 'REPORTING' }),
     progress,
     debug,
   };
