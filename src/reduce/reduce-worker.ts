@@ -1,22 +1,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, OpError, RecordError, causeParts, describeCause } from '../core/errors.js';
 import type { DeadLetter } from '../engine/record-runner.js';
-import { isBlankText } from '../io/is-blank-line.js';
-import { LineSplitter, type LineChunk } from '../io/split-lines.js';
+import { decodeLines } from '../io/decode-lines.js';
 import { loadAggregator, type AggregatorSpec } from './load-aggregator.js';
 import { ReduceStep, type ReduceStepOptions } from './reduce-step.js';
-import { KeyRouter } from './route-key.js';
 
-/** What a reduce worker is started with: the step's options as plain data, and which worker it is. */
+/** What a reduce worker is started with: the step's options as plain data. */
 export interface ReduceWorkerData extends AggregatorSpec {
   step: Omit<ReduceStepOptions, 'aggregator' | 'signal' | 'deadLetter' | 'log'>;
   deadLetters: boolean;
-  worker: number;
-  workers: number;
 }
 
-/** Main → worker: every worker sees every byte of input, and keeps the records whose key hashes to it. */
-export type ToWorker = { type: 'source'; name: string } | { type: 'bytes'; bytes: Uint8Array } | { type: 'source-end' } | { type: 'end' } | { type: 'next' };
+/** Main → worker: whole lines of this worker's records, with each one's line number and global record index. */
+export type ToWorker = { type: 'lines'; source: string; bytes: Uint8Array; lines: Float64Array; indices: Float64Array } | { type: 'end' } | { type: 'next' };
 
 /** Worker → main. */
 export type FromWorker =
@@ -36,8 +32,6 @@ export interface WorkerError {
 
 const port = parentPort!;
 const data = workerData as ReduceWorkerData;
-const me = data.worker;
-const router = new KeyRouter(data.step.key, data.workers);
 let dead: DeadLetter[] = [];
 const step = new ReduceStep({
   ...data.step,
@@ -47,10 +41,6 @@ const step = new ReduceStep({
   log: (line) => process.stderr.write(`op reduce: ${line}\n`),
 });
 let output: AsyncGenerator<string> | undefined;
-let source = '';
-let splitter = new LineSplitter();
-/** The global record index: every worker counts every record, so indexes agree. */
-let nextIndex = 0;
 let mine = 0;
 // Messages are handled one at a time, in order, even when a handler step is asynchronous.
 let queue = Promise.resolve();
@@ -67,24 +57,11 @@ port.on('message', (message: ToWorker) => {
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
-    case 'source':
-      source = message.name;
-      splitter = new LineSplitter();
-      return;
-    case 'bytes': {
-      const chunk = splitter.push(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength));
-      if (chunk) await feed(chunk);
+    case 'lines':
+      await feed(message);
       post({ type: 'ack', dead, records: mine });
       dead = [];
       return;
-    }
-    case 'source-end': {
-      const tail = splitter.end();
-      if (tail) await feed(tail);
-      post({ type: 'ack', dead, records: mine });
-      dead = [];
-      return;
-    }
     case 'end':
       output = step.end();
       return next();
@@ -102,23 +79,19 @@ async function next(): Promise<void> {
   } else post({ type: 'out', text: piece.value });
 }
 
-async function feed({ lines, bad, firstLine }: LineChunk): Promise<void> {
-  if (firstLine === 1 && lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
+async function feed({ source, bytes, lines: lineNumbers, indices }: Extract<ToWorker, { type: 'lines' }>): Promise<void> {
+  const { lines, bad } = decodeLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   for (let k = 0; k < lines.length; k++) {
     const text = lines[k]!;
     const why = bad?.get(k);
-    if (why === undefined && isBlankText(text)) continue;
-    const index = nextIndex++;
-    // CRLF input: the \r is the line ending's, not the record's.
-    const clean = why === undefined && text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-    // Lines that cannot be read or scanned are worker 0's, which reports them.
-    if ((why === undefined ? router.workerOf(clean) : 0) !== me) continue;
     mine++;
-    const place = { source, line: firstLine + k, index };
+    const place = { source, line: lineNumbers[k]!, index: indices[k]! };
     if (why !== undefined) {
-      step.reject(text, place, why.startsWith('invalid') ? 'decode' : 'read', new InputError(why));
+      step.reject(text, place, 'decode', new InputError(why));
       continue;
     }
+    // CRLF input: the \r is the line ending's, not the record's.
+    const clean = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     let record: unknown;
     try {
       record = JSON.parse(clean);

@@ -52,14 +52,14 @@ export class KeyRouter {
 }
 
 /** The key text of one field, as op shard hashes it: the string itself, or the JSON text. */
-function singleText(raw: string): string {
+export function singleText(raw: string): string {
   if (raw.charCodeAt(0) === 34 && !raw.includes('\\')) return raw.slice(1, -1);
   const value = JSON.parse(raw) as unknown;
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** JSON.stringify(JSON.parse(raw)), skipping the round trip when raw is already in that form. */
-function canonical(raw: string): string {
+export function canonical(raw: string): string {
   const c = raw.charCodeAt(0);
   if (c === 34 && !raw.includes('\\')) return raw;
   if (/^-?(?:0|[1-9]\d{0,14})$/.test(raw)) return raw;

@@ -16,7 +16,7 @@ interface Target {
   /** Bytes per read. */
   readBytes: number | undefined;
   /** Workers take raw reads and cut lines themselves; then `feed` is unused. */
-  raw: { start(name: string): void; push(bytes: Buffer): Promise<void>; end(): void } | undefined;
+  raw: { start(name: string): void; push(bytes: Buffer): Promise<void>; end(): Promise<void> } | undefined;
   feed(chunk: LineChunk, source: string): Promise<void>;
   /** When the next window closes by arrival time, if one is open. */
   deadline(): number | undefined;
@@ -186,7 +186,7 @@ class Feeder {
           await raw.push(next.value);
           if (this.stop.stopped) break;
         }
-        raw.end();
+        if (!this.stop.stopped) await raw.end();
         return;
       }
       for (;;) {

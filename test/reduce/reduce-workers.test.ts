@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hashText } from '../../src/shard/key-hash.js';
+import { ByteKeyRouter } from '../../src/reduce/route-bytes.js';
 import { KeyRouter, scanField } from '../../src/reduce/route-key.js';
 import { lines, ndjson, runOp } from '../helpers/run-op.js';
 
@@ -33,6 +34,52 @@ test('records route by the hash of op shard --by key', () => {
   assert.is(router.workerOf('{"x":1}'), hashText('null') % 4);
   assert.is(router.workerOf('{"user":null}'), hashText('null') % 4);
   assert.is(new KeyRouter(['geo.cc'], 4).workerOf('{"geo":{"cc":"a"}}'), 0xe40c292c % 4);
+});
+
+test('the byte scan routes every line as the text scan does', () => {
+  const samples = [
+    '{"user":"a"}',
+    '{"user":42}',
+    '{"user":42.0}',
+    '{"user":"\\u0061"}',
+    '{"user":"é"}',
+    '{"x":{"user":1},"user":"b"}',
+    '{"\\u0075ser":"c"}',
+    '{"user":null}',
+    '{"x":1}',
+    '[1]',
+    ' { "user" : [1, {"a": "}"}] }',
+    '{"user":',
+    '{"user":"a","team":7}',
+    '{"team":"7","user":"a"}',
+  ];
+  for (const fields of [['user'], ['user', 'team']]) {
+    for (const workers of [2, 3, 7]) {
+      const bytes = new ByteKeyRouter(fields, workers);
+      const text = new KeyRouter(fields, workers);
+      for (const line of samples) {
+        const buf = Buffer.from(`xx${line}yy`);
+        assert.is(bytes.workerOf(buf, 2, buf.length - 2), text.workerOf(line), `${fields} ${workers} ${line}`);
+      }
+    }
+  }
+});
+
+test('-w 2 reads BOM, CRLF, blank lines, a missing final newline and invalid UTF-8 as inline does', async () => {
+  const input = Buffer.concat([
+    Buffer.from('\ufeff{"k":"a","n":1}\r\n\r\n   \n{"k":"b","n":2}\n{"k":"'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('","n":3}\n{"k":"a","n":4}'),
+  ]);
+  const args = ['reduce', '-k', 'k', '--agg', 'sum:n', '--errors', '/dev/stderr', '--stats'];
+  const inline = await runOp(args, { input });
+  const pooled = await runOp([...args, '-w', '2'], { input });
+  assert.is(pooled.status, 3, pooled.stderr);
+  assert.equal(sortRows(lines(pooled.stdout) as Row[]), sortRows(lines(inline.stdout) as Row[]));
+  assert.equal(sortRows(lines(inline.stdout) as Row[]), [{ key: { k: 'a' }, sum_n: 5 }, { key: { k: 'b' }, sum_n: 2 }]);
+  const dead = (text: string) => (lines(text) as Row[]).filter((d) => d.stage).map((d) => [d.line, d.stage]);
+  assert.equal(dead(pooled.stderr), dead(inline.stderr));
+  assert.equal(dead(pooled.stderr), [[5, 'decode']]);
 });
 
 const rand = random(5);
