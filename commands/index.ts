@@ -10,6 +10,7 @@ import QueueRetryDeadCommand from './queue-retry-dead.js';
 import QueueStatsCommand from './queue-stats.js';
 import QueueTrimCommand from './queue-trim.js';
 import RunCommand from './run.js';
+import ReduceCommand from './reduce.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
 import WatchCommand from './watch.js';
@@ -37,4 +38,5 @@ export const COMMANDS = {
   'queue:trim': QueueTrimCommand,
   help: HelpCommand,
   run: RunCommand,
+  reduce: ReduceCommand,
 };

@@ -99,13 +99,13 @@ function usageLine(command) {
     const more = command.strict === false && n === list.length - 1 ? '…' : '';
     return arg.required ? `${argName(arg)}${more}` : `[${argName(arg)}${more}]`;
   });
-  return ['op', command.id, ...args, '[options]'].join(' ');
+  return ['op', command.id.replace(/:/g, ' '), ...args, '[options]'].join(' ');
 }
 
 function renderCommands(commands, shared) {
   const lines = [md(EXAMPLE_FILES), ''];
   for (const command of commands) {
-    lines.push(`### \`op ${command.id}\``, '', `${md(summaryOf(command))}.`, '', '```', usageLine(command), '```', '');
+    lines.push(`### \`op ${command.id.replace(/:/g, ' ')}\``, '', `${md(summaryOf(command))}.`, '', '```', usageLine(command), '```', '');
     const paragraphs = descriptionOf(command)
       .split(/\n\s*\n/)
       .slice(1)

@@ -30,7 +30,7 @@ test('a README whose generated part was edited by hand is stale', async () => {
 
 test('the README has each command, its summary and its examples', () => {
   for (const command of commands) {
-    assert.ok(readme.includes(`### \`op ${command.id}\``), command.id);
+    assert.ok(readme.includes(`### \`op ${command.id.replace(/:/g, " ")}\``), command.id);
     assert.ok(readme.includes(command.summary), `${command.id} summary`);
     for (const example of command.examples ?? []) assert.ok(readme.includes(example.command.replace(/^\$ /, '')), example.command);
   }

@@ -3,7 +3,7 @@ import type { Sink } from '../io/open-sink.js';
 import type { LineBatch } from './line-batch.js';
 import type { LineReader } from './line-reader.js';
 import { compareKeys, keyOf, showKey, type Key, type KeySpec } from './merge-key.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../core/min-heap.js';
 
 /** The record an input offers next. */
 interface Head {

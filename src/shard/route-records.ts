@@ -1,6 +1,6 @@
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { eachRecord } from '../io/each-record.js';
-import { rankOfKey } from './key-hash.js';
+import { rankOfKey } from '../core/key-hash.js';
 import { stampSeq } from './stamp-seq.js';
 
 export interface RecordPlan {

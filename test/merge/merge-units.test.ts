@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSource } from '../../src/io/open-source.js';
 import { LineReader } from '../../src/merge/line-reader.js';
-import { MinHeap } from '../../src/merge/min-heap.js';
+import { MinHeap } from '../../src/core/min-heap.js';
 import { compareNatural } from '../../src/merge/natural-compare.js';
 import { scratch } from '../shard/op-shell.js';
 

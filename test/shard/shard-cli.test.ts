@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rankOfKey } from '../../src/shard/key-hash.js';
+import { rankOfKey } from '../../src/core/key-hash.js';
 import { lines, ndjson, runOp } from '../helpers/run-op.js';
 import { NO_RANK_ENV, makeRecords, scratch, sh } from './op-shell.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MISSING_KEY_RANK, hashBytes, hashText, keyText, rankOfKey } from '../../src/shard/key-hash.js';
+import { MISSING_KEY_RANK, hashBytes, hashText, keyText, rankOfKey } from '../../src/core/key-hash.js';
 
 /**
  * Fixed vectors of the documented hash (commands/shard.ts, src/shard/key-hash.ts): FNV-1a

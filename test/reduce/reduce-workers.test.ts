@@ -1,0 +1,140 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hashText } from '../../src/core/key-hash.js';
+import { ByteKeyRouter } from '../../src/reduce/route-bytes.js';
+import { KeyRouter, scanField } from '../../src/reduce/route-key.js';
+import { lines, ndjson, runOp } from '../helpers/run-op.js';
+
+type Row = Record<string, unknown>;
+
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
+
+test('the key scan finds top-level values and skips nested ones and strings', () => {
+  const line = '{"a":{"user":"no"},"s":"x\\"user\\":1","user" : "ann","n":[1,{"user":2}]}';
+  assert.is(scanField(line, 'user'), '"ann"');
+  assert.is(scanField(line, 'n'), '[1,{"user":2}]');
+  assert.is(scanField('{"n":-1.5e3}', 'n'), '-1.5e3');
+  assert.is(scanField('{"x":1}', 'user'), undefined);
+  assert.is(scanField('[1,2]', 'user'), undefined);
+  assert.is(scanField('{"user":', 'user'), null);
+  assert.is(scanField('{"\\u0075ser":"ann"}', 'user'), '"ann"');
+  assert.is(scanField('{"username":"x","use":1,"user":"y"}', 'user'), '"y"');
+});
+
+test('records route by the hash of op shard --by key', () => {
+  const router = new KeyRouter(['user'], 4);
+  assert.is(router.workerOf('{"user":"a"}'), 0xe40c292c % 4);
+  assert.is(router.workerOf('{"user":42}'), 0x87e38583 % 4);
+  assert.is(router.workerOf('{"user":"42"}'), router.workerOf('{"user":42.0}'));
+  assert.is(router.workerOf('{"user":"\\u0061"}'), router.workerOf('{"user":"a"}'));
+  // A missing field groups, and so routes, as null.
+  assert.is(router.workerOf('{"x":1}'), hashText('null') % 4);
+  assert.is(router.workerOf('{"user":null}'), hashText('null') % 4);
+  assert.is(new KeyRouter(['geo.cc'], 4).workerOf('{"geo":{"cc":"a"}}'), 0xe40c292c % 4);
+});
+
+test('the byte scan routes every line as the text scan does', () => {
+  const samples = [
+    '{"user":"a"}',
+    '{"user":42}',
+    '{"user":42.0}',
+    '{"user":"\\u0061"}',
+    '{"user":"é"}',
+    '{"x":{"user":1},"user":"b"}',
+    '{"\\u0075ser":"c"}',
+    '{"user":null}',
+    '{"x":1}',
+    '[1]',
+    ' { "user" : [1, {"a": "}"}] }',
+    '{"user":',
+    '{"user":"a","team":7}',
+    '{"team":"7","user":"a"}',
+  ];
+  for (const fields of [['user'], ['user', 'team']]) {
+    for (const workers of [2, 3, 7]) {
+      const bytes = new ByteKeyRouter(fields, workers);
+      const text = new KeyRouter(fields, workers);
+      for (const line of samples) {
+        const buf = Buffer.from(`xx${line}yy`);
+        assert.is(bytes.workerOf(buf, 2, buf.length - 2), text.workerOf(line), `${fields} ${workers} ${line}`);
+      }
+    }
+  }
+});
+
+test('-w 2 reads BOM, CRLF, blank lines, a missing final newline and invalid UTF-8 as inline does', async () => {
+  const input = Buffer.concat([
+    Buffer.from('\ufeff{"k":"a","n":1}\r\n\r\n   \n{"k":"b","n":2}\n{"k":"'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('","n":3}\n{"k":"a","n":4}'),
+  ]);
+  const args = ['reduce', '-k', 'k', '--agg', 'sum:n', '--errors', '/dev/stderr', '--stats'];
+  const inline = await runOp(args, { input });
+  const pooled = await runOp([...args, '-w', '2'], { input });
+  assert.is(pooled.status, 3, pooled.stderr);
+  assert.equal(sortRows(lines(pooled.stdout) as Row[]), sortRows(lines(inline.stdout) as Row[]));
+  assert.equal(sortRows(lines(inline.stdout) as Row[]), [{ key: { k: 'a' }, sum_n: 5 }, { key: { k: 'b' }, sum_n: 2 }]);
+  const dead = (text: string) => (lines(text) as Row[]).filter((d) => d.stage).map((d) => [d.line, d.stage]);
+  assert.equal(dead(pooled.stderr), dead(inline.stderr));
+  assert.equal(dead(pooled.stderr), [[5, 'decode']]);
+});
+
+const rand = random(5);
+const records = Array.from({ length: 20_000 }, (_, i) => ({ user: `u${Math.floor(rand() * 700)}`, team: rand() > 0.5 ? 1 : 'x', score: i % 13, geo: { cc: `c${i % 9}` } }));
+const input = ndjson(records);
+const sortRows = (rows: Row[]): Row[] => rows.slice().sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
+
+for (const key of ['user', 'user,team', 'geo.cc']) {
+  test(`-w 2 and -w 3 give the inline groups (--key ${key}), worker by worker`, async () => {
+    const agg = ['--agg', 'count,sum:score,first:score,last:score,collect:score'];
+    const inline = await runOp(['reduce', '-k', key, ...agg], { input });
+    for (const w of ['2', '3']) {
+      const pooled = await runOp(['reduce', '-k', key, ...agg, '-w', w, '--stats'], { input });
+      assert.is(pooled.status, 0, pooled.stderr);
+      const rows = lines(pooled.stdout) as Row[];
+      assert.equal(sortRows(rows), sortRows(lines(inline.stdout) as Row[]));
+      const stats = JSON.parse(pooled.stderr) as Row;
+      assert.equal([stats.in, stats.out], [20_000, rows.length]);
+      // Each worker's groups in first-appearance order: the inline order, filtered.
+      const inlineOrder = (lines(inline.stdout) as Row[]).map((r) => JSON.stringify(r.key));
+      let at = -1;
+      let runs = 1;
+      for (const row of rows) {
+        const next = inlineOrder.indexOf(JSON.stringify(row.key));
+        if (next < at) runs++;
+        at = next;
+      }
+      assert.ok(runs <= Number(w), `${runs} ascending runs for ${w} workers`);
+    }
+  });
+}
+
+test('-w 2: bad lines and failed records are dead-lettered with their places; without --errors the run stops', async () => {
+  const bad = '{"user":"a","score":1}\nnot json\n{"user":"b","score":"x"}\n{"user":"a","score":2}\n';
+  const kept = await runOp(['reduce', '-k', 'user', '--agg', 'sum:score', '-w', '2', '--errors', '/dev/stderr'], { input: bad });
+  assert.is(kept.status, 3);
+  assert.equal(lines(kept.stdout), [{ key: { user: 'a' }, sum_score: 3 }]);
+  assert.equal((lines(kept.stderr) as Row[]).map((d) => [d.line, d.stage]).sort(), [[2, 'parse'], [3, 'reduce']]);
+  const stopped = await runOp(['reduce', '-k', 'user', '--agg', 'sum:score', '-w', '2'], { input: bad });
+  assert.is(stopped.status, 1);
+  assert.match(stopped.stderr, /^op reduce: stdin:(2: SyntaxError|3: TypeError: sum:score: "x" is not a number)/);
+});
+
+test('-w 2 spills per worker and still merges right; -w with --window is a usage error', async () => {
+  const inline = await runOp(['reduce', '-k', 'user', '--agg', 'count,collect:score'], { input });
+  const pooled = await runOp(['reduce', '-k', 'user', '--agg', 'count,collect:score', '-w', '2', '--max-memory', '128KiB', '--stats'], { input });
+  assert.is(pooled.status, 0, pooled.stderr);
+  assert.equal(sortRows(lines(pooled.stdout) as Row[]), sortRows(lines(inline.stdout) as Row[]));
+  assert.ok(((JSON.parse(pooled.stderr) as Row).spills as number) > 1);
+  const windowed = await runOp(['reduce', '-k', 'user', '--agg', 'count', '-w', '2', '--window', 'count:2'], { input: '{}\n' });
+  assert.is(windowed.status, 2);
+  assert.match(windowed.stderr, /-w does not combine with --window/);
+});
+
+test.run();
