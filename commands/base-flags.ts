@@ -82,6 +82,13 @@ export const handlerFlags = {
     default: 100,
     helpGroup: 'EXECUTION',
   }),
+  'stop-timeout': wholeNumber({
+    summary: 'On SIGINT/SIGTERM, let records in flight finish for MS, then name them and exit.',
+    helpValue: 'MS',
+    min: 0,
+    default: 10_000,
+    helpGroup: 'EXECUTION',
+  }),
   timeout: wholeNumber({
     summary: 'Fail a handler call after MS milliseconds; ctx.signal aborts.',
     helpValue: 'MS',

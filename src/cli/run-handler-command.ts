@@ -27,6 +27,7 @@ export interface HandlerCommandFlags {
   'keep-workdirs': boolean;
   stats: boolean;
   quiet: boolean;
+  'stop-timeout': number;
   progress?: boolean | undefined;
   debug: boolean;
   workers?: string | undefined;
@@ -62,6 +63,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       keepWorkdirs: flags['keep-workdirs'],
       stats: flags.stats,
       quiet: flags.quiet,
+      stopTimeout: flags['stop-timeout'],
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,

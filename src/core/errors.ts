@@ -83,6 +83,17 @@ export class TimeoutError extends OpError {
   }
 }
 
+/**
+ * A handler call given up on: it can never settle (the event loop has nothing left that
+ * could settle it), or a stop's --stop-timeout ran out first.
+ */
+export class UnsettledError extends OpError {
+  constructor(message = 'handler never settled') {
+    super(message);
+    this.name = 'UnsettledError';
+  }
+}
+
 /** A handler result that cannot become output (BigInt, a cycle, not an iterable); never retried. */
 export class OutputError extends OpError {
   constructor(message: string) {

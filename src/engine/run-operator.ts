@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, describeCause, type Kind } from '../core/errors.js';
+import { OpError, UnsettledError, describeCause, type Kind } from '../core/errors.js';
 import type { Executor } from '../executors/executor.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
@@ -39,6 +39,8 @@ export interface OperatorOptions {
   progress: boolean;
   /** No closing line when records were dead-lettered. */
   quiet: boolean;
+  /** After SIGINT/SIGTERM, how long records in flight may take before they are given up on. */
+  stopTimeout: number;
   rank: number;
   world: number;
   /** Worker threads; 0 runs the handler on the main thread. */
@@ -94,6 +96,12 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const halted = (): boolean => stop.stopped || delivery.failed;
+  // A stop lets records in flight finish for --stop-timeout; then they are given up on and named.
+  const releaseStop = stop.onStop(() => {
+    if (stop.reason !== 'SIGINT' && stop.reason !== 'SIGTERM') return;
+    const reason = stop.reason;
+    setTimeout(() => nameUnfinished(options.command, executor.abort(new UnsettledError(`not finished: stopped by ${reason}`)), reason), options.stopTimeout).unref();
+  });
   const numbering: Numbering = { line: 1, index: 0 };
   let failure: unknown;
   try {
@@ -122,6 +130,7 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
     failure = error;
   }
   await delivery.settle();
+  releaseStop();
   failure = delivery.failure ?? failure;
   try {
     await executor.close();
@@ -130,6 +139,14 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   }
   endProgress?.();
   return failure;
+}
+
+/** At most this many unfinished records are named one by one. */
+const NAMED_UNFINISHED = 20;
+
+function nameUnfinished(command: string, places: Array<{ source: string; line: number }>, reason: string): void {
+  for (const { source, line } of places.slice(0, NAMED_UNFINISHED)) process.stderr.write(`${command}: ${source}:${line}: not finished: stopped by ${reason}\n`);
+  if (places.length > NAMED_UNFINISHED) process.stderr.write(`${command}: … and ${places.length - NAMED_UNFINISHED} more records not finished\n`);
 }
 
 function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean): ChunkSource {

@@ -1,3 +1,4 @@
+import type { OpError } from '../core/errors.js';
 import type { Chunk, ChunkResult } from '../records/chunk.js';
 
 export interface ExecuteOptions {
@@ -23,6 +24,9 @@ export interface Executor {
   run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult>;
   /** After the last result: teardown, then release everything; rejects with teardown's failure. */
   close(): Promise<void>;
-  /** Stop at once (a second signal, or --stop-timeout ran out): nothing in flight is awaited. */
-  abort(): void;
+  /**
+   * Stop now (a stop's --stop-timeout ran out): every record in flight fails with `cause`,
+   * and their places are returned, to be named.
+   */
+  abort(cause: OpError): Array<{ source: string; line: number }>;
 }

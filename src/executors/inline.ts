@@ -1,4 +1,4 @@
-import { OpError, describeCause } from '../core/errors.js';
+import { OpError, UnsettledError, describeCause } from '../core/errors.js';
 import type { LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
 import { interceptExit, redirectStdout } from '../handler/guard-process.js';
@@ -26,6 +26,14 @@ export class InlineExecutor implements Executor {
   readonly readAhead = true;
   private readonly runner: ChunkRunner;
   private errors = 0;
+  /**
+   * The event loop ran empty while records are in flight: nothing can ever settle them
+   * (a promise no one resolves). Without this, Node would end the process (exit 13) with
+   * finished records unwritten; instead each such record fails, and the run ends cleanly.
+   */
+  private readonly onEmptyLoop = (): void => {
+    this.runner.abandon(new UnsettledError());
+  };
 
   private constructor(
     setup: ChunkSetup,
@@ -34,6 +42,7 @@ export class InlineExecutor implements Executor {
   ) {
     this.capacity = Math.min(MAX_CHUNKS, setup.concurrency + 1);
     this.runner = new ChunkRunner(setup, handler, shared, new CallLimit(setup.concurrency));
+    process.on('beforeExit', this.onEmptyLoop);
   }
 
   /** Runs the handler's setup once, before any record. */
@@ -58,10 +67,15 @@ export class InlineExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    process.off('beforeExit', this.onEmptyLoop);
     if (this.handler.teardown) await callLifecycle('teardown', () => this.handler.teardown?.(lifecycleContext(this.shared)));
   }
 
-  abort(): void {}
+  abort(cause: OpError): Array<{ source: string; line: number }> {
+    const unfinished = this.runner.unfinished;
+    this.runner.abandon(cause);
+    return unfinished;
+  }
 }
 
 async function callLifecycle(stage: 'setup' | 'teardown', call: () => unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import Tinypool, { markMovable, workerId } from 'tinypool';
-import { OpError, describeCause, toErrorData, type ErrorData } from '../core/errors.js';
+import { OpError, UnsettledError, describeCause, toErrorData, type ErrorData } from '../core/errors.js';
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
 import { redirectStdout } from '../handler/guard-process.js';
@@ -56,6 +56,23 @@ const ready: Promise<ChunkRunner | ErrorData> = (async () => {
     return toErrorData(new OpError(`setup failed: ${describeCause(error)}`, { cause: error, stage: 'setup' }));
   }
 })();
+
+/**
+ * Calls that can never settle: records are in flight, yet nothing but the pool's own
+ * message ports is left in this thread's event loop (no timer, socket, file or child of the
+ * handler's), twice in a row. Each such record fails ("handler never settled") instead of
+ * holding the run forever.
+ */
+const STUCK_CHECK_MS = 100;
+let stuckSeen = false;
+setInterval(() => {
+  void ready.then((runner) => {
+    if (!(runner instanceof ChunkRunner) || runner.unfinished.length === 0) return;
+    const idle = process.getActiveResourcesInfo().every((resource) => resource === 'MessagePort');
+    if (idle && stuckSeen) runner.abandon(new UnsettledError());
+    stuckSeen = idle;
+  });
+}, STUCK_CHECK_MS).unref();
 
 const beats = new Set<Float64Array>();
 setInterval(() => {

@@ -43,6 +43,8 @@ export class ThreadsExecutor implements Executor {
   private readonly beats = new Set<Float64Array>();
   private readonly timedOut = new WeakSet<Float64Array>();
   private readonly watchdog: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Chunk>();
+  private aborted: OpError | undefined;
 
   constructor(
     private readonly setup: ChunkSetup,
@@ -75,18 +77,32 @@ export class ThreadsExecutor implements Executor {
 
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, errorLimit: options.errorLimit };
+    this.inFlight.add(chunk);
     try {
       const result = await this.runTask(task);
       this.sizer.record(chunk.bytes.length, result.ms);
       return result;
     } catch {
+      if (this.aborted) return this.unfinishedResult(chunk, this.aborted);
       return this.isolate(chunk, options);
+    } finally {
+      this.inFlight.delete(chunk);
     }
+  }
+
+  /** The records of a chunk whose thread was ended by abort(): each fails with the stop's cause. */
+  private unfinishedResult(chunk: Chunk, cause: OpError): ChunkResult {
+    const records = [...chunkUnits(chunk)].flatMap((unit) => unit.records);
+    return records.length === 0 ? emptyResult() : failedRecords(records, chunk.source, cause, { stage: this.setup.kind, attempts: 1, deadLetters: this.setup.deadLetters });
   }
 
   /** Waits for teardown in every worker (at most DESTROY_TIMEOUT_MS), then ends the threads. */
   async close(): Promise<void> {
     clearInterval(this.watchdog);
+    if (this.aborted) {
+      await Promise.all(this.pool.threads.map((thread) => thread.terminate()));
+      return;
+    }
     let teardownFailure: unknown;
     // Taken first: destroy() forgets its threads at once, before their teardown has run.
     const threads = this.pool.threads;
@@ -106,9 +122,12 @@ export class ThreadsExecutor implements Executor {
     if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure, stage: 'teardown' });
   }
 
-  abort(): void {
+  abort(cause: OpError): Array<{ source: string; line: number }> {
+    this.aborted = cause;
     clearInterval(this.watchdog);
+    const unfinished = [...this.inFlight].flatMap((chunk) => [...chunkUnits(chunk)].flatMap((unit) => unit.records.map(({ line }) => ({ source: chunk.source, line }))));
     for (const thread of this.pool.threads) void thread.terminate();
+    return unfinished;
   }
 
   /**

@@ -56,6 +56,12 @@ interface Job {
   members: BatchMember[] | undefined;
 }
 
+/** An async call in flight, and how to give up on it. */
+interface PendingCall {
+  job: Job;
+  abandon(cause: OpError): void;
+}
+
 /** What `parse` returns for a line that failed (dead-lettered). */
 const FAILED: unique symbol = Symbol('failed');
 
@@ -70,6 +76,8 @@ export class RecordRunner {
   private readonly needsContext: boolean;
   private readonly emitter: Emitter;
   private readonly removesWorkdirs: boolean;
+  /** Async calls in flight, so that calls that will never settle can be given up on. */
+  private readonly pending = new Set<PendingCall>();
 
   constructor(private readonly options: RunnerOptions) {
     this.needsContext = options.wantsContext || options.timeout !== undefined || options.shared.workdir !== undefined;
@@ -83,7 +91,7 @@ export class RecordRunner {
     const clean = withoutCr(text);
     const record = this.parse(clean, line, index, source, bad);
     if (record === FAILED) return '';
-    return this.call({ record, text: clean, index, line, source, attempt: 1, members: undefined });
+    return this.track(this.call({ record, text: clean, index, line, source, attempt: 1, members: undefined }), clean, line, source, index);
   }
 
   /** Parses one line into a batch member; undefined when it was dead-lettered (thrown without --errors). */
@@ -98,7 +106,51 @@ export class RecordRunner {
   runBatch(members: BatchMember[]): string | Promise<string> {
     const first = members[0]!;
     const records = members.map((member) => member.record);
-    return this.call({ record: records, text: undefined, index: first.index, line: first.line, source: first.source, attempt: 1, members });
+    const job: Job = { record: records, text: undefined, index: first.index, line: first.line, source: first.source, attempt: 1, members };
+    const out = this.call(job);
+    return typeof out === 'string' ? out : this.trackJob(out, job);
+  }
+
+  /** Places of the calls still in flight. */
+  get unfinished(): Array<{ source: string; line: number }> {
+    return [...this.pending].map(({ job }) => ({ source: job.source, line: job.line }));
+  }
+
+  /**
+   * Gives up on every call in flight: each fails with `cause` (dead-lettered with --errors),
+   * as if its handler had thrown it. For calls that can never settle (the event loop has
+   * nothing left that could settle them), and for a stop whose --stop-timeout ran out.
+   */
+  abandon(cause: OpError): number {
+    const calls = [...this.pending];
+    for (const call of calls) call.abandon(cause);
+    return calls.length;
+  }
+
+  private track(out: string | Promise<string>, text: string, line: number, source: string, index: number): string | Promise<string> {
+    if (typeof out === 'string') return out;
+    return this.trackJob(out, { record: undefined, text, index, line, source, attempt: 1, members: undefined });
+  }
+
+  private trackJob(out: Promise<string>, job: Job): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = {
+        job,
+        abandon: (cause) => {
+          this.pending.delete(call);
+          try {
+            resolve(this.fail(cause, this.options.kind, job));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      };
+      this.pending.add(call);
+      out.then(
+        (value) => this.pending.delete(call) && resolve(value),
+        (error: unknown) => this.pending.delete(call) && reject(error),
+      );
+    });
   }
 
   private parse(text: string, line: number, index: number, source: string, bad: InputError | undefined): unknown {

@@ -1,4 +1,4 @@
-import { toErrorData } from '../core/errors.js';
+import { toErrorData, type OpError } from '../core/errors.js';
 import type { LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
 import { decodeLines } from '../io/decode-lines.js';
@@ -35,6 +35,9 @@ export interface ChunkRunOptions {
  * parses, runs the handler through a reorder window, serialises.
  */
 export class ChunkRunner {
+  /** The record runners of chunks in progress. */
+  private readonly active = new Set<RecordRunner>();
+
   constructor(
     private readonly setup: ChunkSetup,
     private readonly handler: LoadedHandler,
@@ -42,6 +45,18 @@ export class ChunkRunner {
     /** A --concurrency limit shared by overlapping chunks of one thread. */
     private readonly calls?: CallLimit,
   ) {}
+
+  /** Places of the handler calls still in flight, in every chunk in progress. */
+  get unfinished(): Array<{ source: string; line: number }> {
+    return [...this.active].flatMap((runner) => runner.unfinished);
+  }
+
+  /** Fails every handler call in flight with `cause` (record-runner.ts); returns how many. */
+  abandon(cause: OpError): number {
+    let n = 0;
+    for (const runner of this.active) n += runner.abandon(cause);
+    return n;
+  }
 
   async run(chunk: ChunkLines, options: ChunkRunOptions = {}): Promise<ChunkResult> {
     const { setup } = this;
@@ -61,6 +76,7 @@ export class ChunkRunner {
       deadLetter: setup.deadLetters ? (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)) : undefined,
       errorLimit: options.errorLimit,
     });
+    this.active.add(runner);
     const window = new ReorderWindow({
       concurrency: setup.concurrency,
       capacity: Math.max(1024, setup.concurrency * WINDOW_PER_SLOT),
@@ -87,6 +103,7 @@ export class ChunkRunner {
     }
     if (batcher && !run.halted()) await runRecords(run, 1, () => batcher.flush());
     await window.drain();
+    this.active.delete(runner);
     const rest = window.take();
     if (rest) out.push(rest);
     return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started };
