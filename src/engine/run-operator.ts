@@ -8,10 +8,12 @@ import { checkInputs, openChunkSource, type ChunkSource } from '../io/open-sourc
 import { endOutputs, openSink } from '../io/open-sink.js';
 import { overlongError } from '../io/split-lines.js';
 import type { BatchLimits } from '../records/batcher.js';
-import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
+import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
 import { ChunkRing } from './chunk-ring.js';
 import { Delivery } from './deliver-results.js';
+import { Journal, type FsyncPolicy } from './journal.js';
+import { journalHeader } from './journal-header.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
 import { StopSignal } from './stop-signal.js';
@@ -45,6 +47,8 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** --journal FILE: finished records are journaled, journaled ones are not run again. */
+  journal?: { path: string; fsync: FsyncPolicy; force: boolean; resumeFailed: boolean } | undefined;
 }
 
 /**
@@ -65,12 +69,19 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const setup = chunkSetup(options);
   let failure: unknown;
   let delivery: Delivery | undefined;
+  let journal: Journal | undefined;
   try {
+    journal = options.journal && (await openJournal(options));
     const executor = await startExecutor(options, setup, handler, stop);
-    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered });
-    failure = await pump(options, executor, delivery, stop);
+    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
+    failure = await pump(options, executor, delivery, stop, journal);
   } catch (error) {
     failure = error;
+  }
+  try {
+    await journal?.close();
+  } catch (error) {
+    failure ??= error;
   }
   stop.dispose();
   failure ??= await endOutputs(sink, errorSink);
@@ -80,7 +91,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
-    process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
+    process.stderr.write(JSON.stringify(journal ? { ...stats, resumed: journal.resumed, ms } : { ...stats, ms }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
@@ -89,7 +100,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
 }
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
-async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal): Promise<unknown> {
+async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
   const ring = new ChunkRing(executor.capacity + 1, executor.slotBytes);
   const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
@@ -108,7 +119,8 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
         for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => executor.chunkBytes() })) {
           counters.bytes += chunk.bytes.length;
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
-          const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : executor.run(chunk, { errorLimit });
+          const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit });
+          const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : journal ? journal.run(chunk, execute) : execute(chunk);
           delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot));
         }
       } catch (error) {
@@ -184,5 +196,12 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     rank: options.rank,
     world: options.world,
     batch: options.batch,
+    perRecord: options.journal !== undefined,
   };
+}
+
+async function openJournal(options: OperatorOptions): Promise<Journal> {
+  const { path, fsync, force, resumeFailed } = options.journal!;
+  const header = journalHeader(options.command, options.handler, options.idField);
+  return Journal.open({ path, fsync, force, resumeFailed, header, idField: options.idField, deadLetters: options.errors !== undefined, ordered: !options.unordered, command: options.command });
 }

@@ -1,0 +1,281 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { OpError } from '../core/errors.js';
+import { fsReason } from '../io/fs-reason.js';
+import type { Chunk, ChunkResult } from '../records/chunk.js';
+import { emptyResult } from '../records/failed-records.js';
+import type { DeadLetter } from '../records/record-runner.js';
+import { addStats } from '../records/stats.js';
+import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
+import { checkHeader, type JournalHeader } from './journal-header.js';
+import { RecordKeys, type JournalUnit } from './journal-keys.js';
+
+export type FsyncPolicy = 'always' | 'batch' | 'never';
+
+export interface JournalOptions {
+  path: string;
+  fsync: FsyncPolicy;
+  /** Resume even when the journal was written by another command, handler or key. */
+  force: boolean;
+  /** Run the records journaled as dead again. */
+  resumeFailed: boolean;
+  header: JournalHeader;
+  idField: string | undefined;
+  /** With --errors: dead records are reported, so they can be taken from the journal. */
+  deadLetters: boolean;
+  ordered: boolean;
+  /** For the torn-entry warning: `op map`. */
+  command: string;
+}
+
+/** `--fsync batch`: an fsync at least every 100 records or every second, whichever comes first. */
+const SYNC_RECORDS = 100;
+const SYNC_MS = 1000;
+
+/**
+ * `--journal FILE`: one NDJSON entry per finished record (its key, ok or dead, its output or
+ * dead letters), appended as each chunk's result arrives, whatever the executor. A record
+ * already journaled is not run again; its journaled output is delivered in its place, so a
+ * resumed run writes what an uninterrupted one would, byte for byte. Output waits until the
+ * entries behind it are on disk (`durable`), so no line is ever written without its entry.
+ */
+export class Journal {
+  /** Records delivered from the journal instead of being run (`resumed` in --stats). */
+  resumed = 0;
+  private readonly keys: RecordKeys;
+  private readonly seqOf = new WeakMap<ChunkResult, number>();
+  private io: Promise<void> = Promise.resolve();
+  private appended = 0;
+  private written = 0;
+  private synced = 0;
+  private unsynced = 0;
+  private oldest = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private waiters: Array<() => void> = [];
+  private failure: OpError | undefined;
+
+  private constructor(
+    private readonly options: JournalOptions,
+    private readonly done: Map<string, JournalEntry>,
+    private readonly file: FileHandle,
+  ) {
+    this.keys = new RecordKeys(options.idField);
+  }
+
+  /** Reads what an earlier run journaled (refusing another run's journal), then opens it for appending. */
+  static async open(options: JournalOptions): Promise<Journal> {
+    const done = new Map<string, JournalEntry>();
+    let fresh = true;
+    if (existsSync(options.path)) {
+      let text: string;
+      try {
+        text = readFileSync(options.path, 'utf8');
+      } catch (error) {
+        throw new OpError(`--journal ${options.path}: cannot read: ${fsReason(error)}`, { cause: error });
+      }
+      const end = text.lastIndexOf('\n') + 1;
+      if (end < text.length) {
+        // A run killed mid-write leaves a partial last line: that record simply runs again.
+        process.stderr.write(`${options.command}: --journal ${options.path}: dropped a torn last entry (${text.length - end} characters)\n`);
+        truncateSync(options.path, Buffer.byteLength(text.slice(0, end)));
+      }
+      const lines = text.slice(0, end).split('\n');
+      lines.pop();
+      if (lines.length > 0) {
+        fresh = false;
+        checkHeader(options.path, lines[0]!, options.header, options.force);
+        for (let k = 1; k < lines.length; k++) {
+          let entry: JournalEntry;
+          try {
+            entry = parseEntry(lines[k]!);
+          } catch {
+            throw new OpError(`--journal ${options.path}:${k + 1}: not a journal entry`);
+          }
+          // A later entry wins: a dead record run again with --resume-failed.
+          done.set(entry.key, entry);
+        }
+      }
+    }
+    let file: FileHandle;
+    try {
+      file = await open(options.path, fresh ? 'w' : 'a');
+      if (fresh) {
+        await file.appendFile(JSON.stringify(options.header) + '\n');
+        if (options.fsync !== 'never') await file.datasync();
+      }
+    } catch (error) {
+      throw new OpError(`--journal ${options.path}: cannot write: ${fsReason(error)}`, { cause: error });
+    }
+    return new Journal(options, done, file);
+  }
+
+  /**
+   * Runs the records of `chunk` that are not journaled yet (through `run`), journals them,
+   * and returns the chunk's whole result: journaled and fresh output in input order.
+   */
+  async run(chunk: Chunk, run: (chunk: Chunk) => Promise<ChunkResult>): Promise<ChunkResult> {
+    const units = this.keys.unitsOf(chunk.bytes, chunk.firstLine, chunk.batches);
+    const taken = units.map((unit) => this.journaled(unit));
+    let result: ChunkResult;
+    if (!taken.some((entry) => entry !== undefined)) {
+      result = await run(chunk);
+    } else if (taken.every((entry) => entry !== undefined)) {
+      result = emptyResult();
+    } else {
+      const skip = units.flatMap((unit, k) => (taken[k] ? unit.lines : []));
+      const batches = chunk.batches && units.filter((_, k) => !taken[k]).map((unit) => unit.lines.length);
+      result = await run({ ...chunk, skip, batches });
+    }
+    if (result.setupFailure) return result;
+    return this.merge(units, taken, result);
+  }
+
+  /** Resolves once the entries of `result`'s records are as durable as --fsync asks; `more`: other results wait behind it. */
+  durable(result: ChunkResult, more: boolean): Promise<void> | undefined {
+    const seq = this.seqOf.get(result);
+    if (seq === undefined) return undefined;
+    if (this.options.fsync === 'never') return this.waitFor(() => this.written >= seq);
+    if (this.synced >= seq) return undefined;
+    // Nothing else to batch with: sync now rather than hold the output for the timer.
+    if (this.options.fsync === 'always' || !more) this.sync();
+    return this.waitFor(() => this.synced >= seq);
+  }
+
+  /** After the last delivery: everything written and synced, the file closed. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.io;
+    await this.file.close().catch(() => {});
+    if (this.failure) throw this.failure;
+  }
+
+  private journaled(unit: JournalUnit): JournalEntry | undefined {
+    const entry = this.done.get(unit.key);
+    if (entry?.status === 'dead' && (this.options.resumeFailed || !this.options.deadLetters)) return undefined;
+    return entry;
+  }
+
+  /** Fresh results by line, merged with the journaled ones; the fresh ones are appended to the journal. */
+  private merge(units: JournalUnit[], taken: Array<JournalEntry | undefined>, result: ChunkResult): ChunkResult {
+    const pieces = new Map<number, string>();
+    const lines = result.outLines ?? [];
+    for (let k = 0; k < lines.length; k++) {
+      const piece = result.out[k]!;
+      pieces.set(lines[k]!, (pieces.get(lines[k]!) ?? '') + (typeof piece === 'string' ? piece : Buffer.from(piece).toString('utf8')));
+    }
+    const letters = new Map<number, DeadLetter[]>();
+    for (const letter of result.deadLetters) letters.set(letter.line, [...(letters.get(letter.line) ?? []), letter]);
+    const merged = { ...emptyResult(), stats: result.stats, failure: result.failure, ms: result.ms };
+    let text = '';
+    let entries = '';
+    let count = 0;
+    const deliver = (out: string, dead: DeadLetter[]): void => {
+      text += out;
+      if (dead.length === 0) return;
+      if (text) merged.out.push(text);
+      text = '';
+      for (const letter of dead) {
+        merged.deadLetters.push(letter);
+        merged.deadLetterAt.push(merged.out.length);
+      }
+    };
+    const fresh: number[] = [];
+    for (let k = 0; k < units.length; k++) {
+      const unit = units[k]!;
+      const entry = taken[k];
+      if (entry) {
+        this.resumed += unit.lines.length;
+        addStats(merged.stats, entryStats(entry, unit.lines.length));
+        deliver(entry.out, entry.deadLetters);
+        continue;
+      }
+      const last = unit.lines[unit.lines.length - 1]!;
+      const out = pieces.get(last);
+      const dead = unit.lines.flatMap((line) => letters.get(line) ?? []);
+      // Not finished: the run stopped before it (or, in order, at it).
+      if (out === undefined && dead.length === 0) {
+        if (this.options.ordered) break;
+        continue;
+      }
+      entries += formatEntry({ key: unit.key, status: dead.length > 0 ? 'dead' : 'ok', out: out ?? '', deadLetters: dead });
+      count++;
+      if (this.options.ordered) deliver(out ?? '', dead);
+      else fresh.push(k);
+    }
+    // Unordered: the fresh records in the order they completed.
+    if (!this.options.ordered) {
+      const order = new Map(lines.map((line, k) => [line, k]));
+      const lastLine = (k: number): number => units[k]!.lines[units[k]!.lines.length - 1]!;
+      fresh.sort((x, y) => (order.get(lastLine(x)) ?? -1) - (order.get(lastLine(y)) ?? -1));
+      for (const k of fresh) deliver(pieces.get(lastLine(k)) ?? '', units[k]!.lines.flatMap((line) => letters.get(line) ?? []));
+    }
+    if (text) merged.out.push(text);
+    if (count > 0) this.seqOf.set(merged, this.append(entries, count));
+    return merged;
+  }
+
+  private append(text: string, records: number): number {
+    const seq = ++this.appended;
+    if (this.unsynced === 0) this.oldest = performance.now();
+    this.unsynced += records;
+    this.io = this.io.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.file.appendFile(text);
+        this.written = seq;
+      } catch (error) {
+        this.fail(error);
+      }
+      this.wake();
+    });
+    const { fsync } = this.options;
+    if (fsync === 'always' || (fsync === 'batch' && (this.unsynced >= SYNC_RECORDS || performance.now() - this.oldest >= SYNC_MS))) this.sync();
+    else if (fsync === 'batch' && this.timer === undefined) this.timer = setTimeout(() => this.sync(), SYNC_MS - (performance.now() - this.oldest));
+    return seq;
+  }
+
+  private sync(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.unsynced === 0) return;
+    const upto = this.appended;
+    this.unsynced = 0;
+    this.io = this.io.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.file.datasync();
+        this.synced = Math.max(this.synced, upto);
+      } catch (error) {
+        this.fail(error);
+      }
+      this.wake();
+    });
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= new OpError(`--journal ${this.options.path}: cannot write: ${fsReason(error)}`, { cause: error });
+  }
+
+  private async waitFor(ready: () => boolean): Promise<void> {
+    while (!ready()) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** What a journaled unit of `records` records adds to the run's counters. */
+function entryStats(entry: JournalEntry, records: number): ChunkResult['stats'] {
+  let lines = 0;
+  for (let at = entry.out.indexOf('\n'); at >= 0; at = entry.out.indexOf('\n', at + 1)) lines++;
+  const errors = entry.status === 'dead' ? records : 0;
+  return { in: records, out: lines, dropped: lines === 0 && errors === 0 ? records : 0, errors, retries: 0 };
+}
+
