@@ -9,6 +9,7 @@ import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
 import { checkHeader, type JournalHeader } from './journal-header.js';
 import { RecordKeys, type JournalUnit } from './journal-keys.js';
+import { TaskSizer } from '../executors/task-sizer.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 
@@ -31,6 +32,14 @@ export interface JournalOptions {
 /** `--fsync batch`: an fsync at least every 100 records or every second, whichever comes first. */
 const SYNC_RECORDS = 100;
 const SYNC_MS = 1000;
+/**
+ * A killed run repeats the records finished in chunks whose result had not arrived, so
+ * chunks are sized to about 20 ms of work (from 1 KiB, at most the executor's size): a
+ * slow handler's chunks stay small, a fast one's grow to the full size at once.
+ */
+const CHUNK_MS = 20;
+const MIN_CHUNK_BYTES = 512;
+const FIRST_CHUNK_BYTES = 1024;
 
 /**
  * `--journal FILE`: one NDJSON entry per finished record (its key, ok or dead, its output or
@@ -43,6 +52,7 @@ export class Journal {
   /** Records delivered from the journal instead of being run (`resumed` in --stats). */
   resumed = 0;
   private readonly keys: RecordKeys;
+  private readonly sizer = new TaskSizer(Number.MAX_SAFE_INTEGER, { first: FIRST_CHUNK_BYTES, min: MIN_CHUNK_BYTES, targetMs: CHUNK_MS });
   private readonly seqOf = new WeakMap<ChunkResult, number>();
   private io: Promise<void> = Promise.resolve();
   private appended = 0;
@@ -127,7 +137,15 @@ export class Journal {
       result = await run({ ...chunk, skip, batches });
     }
     if (result.setupFailure) return result;
+    // Measured on what ran: journaled records took no time.
+    const ran = units.length - taken.filter((entry) => entry !== undefined).length;
+    if (ran > 0) this.sizer.record(Math.round((chunk.bytes.length * ran) / units.length), result.ms);
     return this.merge(units, taken, result);
+  }
+
+  /** Bytes the next chunk should aim for: at most `max`, the executor's own size. */
+  chunkBytes(max: number): number {
+    return Math.min(max, this.sizer.next());
   }
 
   /** Resolves once the entries of `result`'s records are as durable as --fsync asks; `more`: other results wait behind it. */

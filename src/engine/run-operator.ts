@@ -106,6 +106,8 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const halted = (): boolean => stop.stopped || delivery.failed;
   const numbering: Numbering = { line: 1, index: 0 };
+  // Overlapping chunks on the main thread all progress at once; a kill repeats what finished in them, so with a journal two overlap.
+  const journaled = new ChunksInFlight(executor.readAhead ? 2 : executor.capacity);
   let failure: unknown;
   try {
     for (const spec of options.inputs) {
@@ -116,11 +118,12 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
       // Line numbers are per source; record indexes run on across sources.
       numbering.line = 1;
       try {
-        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => executor.chunkBytes() })) {
+        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => (journal ? journal.chunkBytes(executor.chunkBytes()) : executor.chunkBytes()) })) {
           counters.bytes += chunk.bytes.length;
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
           const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit });
           const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : journal ? journal.run(chunk, execute) : execute(chunk);
+          if (journal) await journaled.next(result);
           delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot));
         }
       } catch (error) {
@@ -143,6 +146,20 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   endProgress?.();
   return failure;
 }
+
+/** At most `max` chunk results outstanding: `next` waits for the oldest beyond that. */
+class ChunksInFlight {
+  private readonly results: Array<Promise<unknown>> = [];
+
+  constructor(private readonly max: number) {}
+
+  async next(result: Promise<unknown>): Promise<void> {
+    this.results.push(result.then(noop, noop));
+    if (this.results.length > this.max) await this.results.shift();
+  }
+}
+
+function noop(): void {}
 
 function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean): ChunkSource {
   // JSON values become lines on the way, so they are read through a stream.
