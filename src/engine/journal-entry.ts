@@ -18,6 +18,9 @@ const OUT_FIELD = ',"o":[';
  * record costs its output plus about 30 bytes.
  */
 export function formatEntry(entry: JournalEntry): string {
+  const { out } = entry;
+  // The common case, one line and no dead letter, without splitting.
+  if (entry.deadLetters.length === 0 && out.indexOf('\n') === out.length - 1) return `{"k":${JSON.stringify(entry.key)},"s":"ok"${OUT_FIELD}${out.slice(0, -1)}]}\n`;
   const lines = entry.out === '' ? [] : entry.out.slice(0, -1).split('\n');
   let head = `{"k":${JSON.stringify(entry.key)},"s":"${entry.status}"`;
   if (entry.deadLetters.length > 0) head += `,"e":${JSON.stringify(entry.deadLetters)}`;

@@ -18,6 +18,9 @@ import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
 import { StopSignal } from './stop-signal.js';
 
+/** Chunks whose results may wait for the journal's fsync (2-3 ms here, ~1,000 records a chunk) while reading goes on. */
+const JOURNAL_SLOTS = 8;
+
 export interface OperatorOptions {
   /** `op map`: names the command in messages and the progress line. */
   command: string;
@@ -101,7 +104,8 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
 async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
-  const ring = new ChunkRing(executor.capacity + 1, executor.slotBytes);
+  // With a journal, results wait for their fsync while later chunks are read and run.
+  const ring = new ChunkRing(executor.capacity + 1 + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
   const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const halted = (): boolean => stop.stopped || delivery.failed;
