@@ -52,6 +52,11 @@ const opWorkers = (workers, chunkKiB, ...args) => ({
   argv: [NODE, OP, ...args, ...(workers ? ['-w', String(workers)] : [])],
   env: chunkKiB ? { OP_CHUNK_BYTES: String(chunkKiB * 1024) } : undefined,
 });
+/** op with --journal to a fresh file each run (an existing journal would make the run a resume). */
+const opJournal = (...args) => {
+  const journal = join(SCRATCH, `journal-${args[0]}.ndjson`);
+  return { label: `op ${args[0]} --journal`, argv: [NODE, OP, ...args, '--journal', journal], fresh: [journal] };
+};
 /** ~50 µs of arithmetic per record: a CPU-heavy handler, run over a tenth of the records. */
 const HEAVY = join(root, 'fixtures/handlers/cpu-heavy.mjs');
 const tenth = (ctx) => Math.max(1000, Math.floor(ctx.records / 10));
@@ -75,6 +80,8 @@ const CASES = [
   compare({ name: 'w1-inline', group: 'workers', baseline: op('map', MAP_EXPR), subject: opWorkers(1, 0, 'map', MAP_EXPR), target: 1.25, verify: 'bytes' }),
   memory({ name: 'rss-w2', group: 'workers', subject: opWorkers(2, 0, 'map', MAP_EXPR), limitMiB: 250 }),
   ...[64, 112, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
+  // --journal (default --fsync batch) against the same run without it.
+  compare({ name: 'journal', group: 'journal', baseline: op('map', MAP_EXPR), subject: opJournal('map', MAP_EXPR), target: 1.15, verify: 'bytes' }),
   compare({ name: 'jq', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('jq', 'jq', '-c', '.s2 = .score * 2'), verify: 'lines' }),
   compare({ name: 'mlr', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('mlr', 'mlr', '--ijsonl', '--ojsonl', 'put', '$s2 = $score * 2'), verify: 'lines' }),
   compare({ name: 'ndjson-map', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('ndjson-map', 'ndjson-map', 'd.s2 = d.score * 2, d'), verify: 'lines' }),
@@ -194,6 +201,7 @@ let measured = 0;
  * for a stall, the consumer's line count and the bytes the program had read by then.
  */
 async function measure(program, { input, capture = false, stall = 0 }) {
+  for (const path of program.fresh ?? []) rmSync(path, { force: true });
   const stdin = openSync(input, 'r');
   const devnull = openSync('/dev/null', 'w');
   const timeOut = join(SCRATCH, `time-${++measured}`);

@@ -107,8 +107,29 @@ export const handlerFlags = {
     dependsOn: ['errors'],
     helpGroup: 'ERRORS',
   }),
+  journal: Flags.string({
+    summary: 'Journal each finished record to FILE; rerun with the same FILE to resume where a killed run stopped.',
+    helpValue: 'FILE',
+    helpGroup: 'RESUME',
+  }),
+  fsync: Flags.option({
+    summary: 'How durable journal entries are before their output is written (default batch: fsync every 100 records or second).',
+    options: ['always', 'batch', 'never'] as const,
+    dependsOn: ['journal'],
+    helpGroup: 'RESUME',
+  })(),
+  'resume-failed': Flags.boolean({
+    summary: 'Run the records the journal holds as dead-lettered again.',
+    dependsOn: ['journal'],
+    helpGroup: 'RESUME',
+  }),
+  force: Flags.boolean({
+    summary: "Resume from a journal written by another handler, command, --id or op version.",
+    dependsOn: ['journal'],
+    helpGroup: 'RESUME',
+  }),
   id: Flags.string({
-    summary: 'Record field used as its id in errors and workdirs (default: the line number).',
+    summary: 'Record field used as its id in errors, workdirs and journal keys (default: the line number).',
     helpValue: 'FIELD',
     helpGroup: 'HANDLER',
   }),

@@ -14,6 +14,7 @@ ${EXAMPLE_FILES}`;
     { description: 'Add a field computed from another.', command: `$ echo '{"name":"Ada"}' | op map '({...r, n: r.name.length})'` },
     { description: 'Double a score in place.', command: `op map '(r.s2 = r.score * 2, r)' < data.ndjson > out.ndjson` },
     { description: 'Keep going past failures, dead-lettering them.', command: `op map ./enrich.ts -c 8 --retries 2 --errors failed.ndjson < jobs.ndjson` },
+    { description: 'Survive kill -9: run the same command again to resume; journaled records are not run again.', command: `op map ./enrich.ts -c 8 --journal run.journal --errors failed.ndjson < jobs.ndjson > out.ndjson` },
   ];
   static override args = {
     handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path.' }),

@@ -73,6 +73,7 @@ interface ManifestFlag {
   type: string;
   helpValue?: string;
   dependsOn?: string[];
+  options?: string[];
 }
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
   commands: Record<string, { id: string; hidden?: boolean; flags: Record<string, ManifestFlag> }>;
@@ -102,7 +103,8 @@ test('a flag that needs another names it, with its value', async () => {
   for (const command of Object.values(manifest.commands)) {
     for (const flag of Object.values(command.flags)) {
       for (const other of flag.dependsOn ?? []) {
-        const value = flag.type === 'option' ? ['3'] : [];
+        // A value the flag takes (one of its choices, when it has them), so only the missing flag is wrong.
+        const value = flag.type === 'option' ? [flag.options?.[0] ?? '3'] : [];
         const result = await runOp([command.id, `--${flag.name}`, ...value]);
         const needed = command.flags[other]!;
         const word = needed.type === 'option' && needed.helpValue ? ` ${needed.helpValue}` : '';

@@ -22,6 +22,10 @@ export interface HandlerCommandFlags {
   errors?: string | undefined;
   'max-errors'?: number | undefined;
   id?: string | undefined;
+  journal?: string | undefined;
+  fsync?: 'always' | 'batch' | 'never' | undefined;
+  'resume-failed'?: boolean | undefined;
+  force?: boolean | undefined;
   config?: string | undefined;
   workdir?: string | undefined;
   'keep-workdirs': boolean;
@@ -69,6 +73,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       world,
       workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
+      journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
     });
   } catch (error) {
     reportError(error, command, flags.debug);

@@ -10,6 +10,8 @@ export interface DeliveryOptions {
   maxErrors: number | undefined;
   /** False: results are written as they complete (--unordered). */
   ordered: boolean;
+  /** --journal: resolves once a result may be written (its records' entries are durable); `more`: results wait behind it. */
+  beforeWrite?: ((result: ChunkResult, more: boolean) => Promise<void> | undefined) | undefined;
 }
 
 /** What a delivered chunk stood for in the input. */
@@ -72,7 +74,9 @@ export class Delivery {
       this.failure = fromErrorData(result.setupFailure);
       return;
     }
-    const { sink, errorSink } = this.options;
+    const { sink, errorSink, beforeWrite } = this.options;
+    const durable = beforeWrite?.(result, this.pending > 1);
+    if (durable) await durable;
     const { out, deadLetters, deadLetterAt } = result;
     let next = 0;
     for (let k = 0; k <= out.length; k++) {

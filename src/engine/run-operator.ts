@@ -8,13 +8,18 @@ import { checkInputs, openChunkSource, type ChunkSource } from '../io/open-sourc
 import { endOutputs, openSink } from '../io/open-sink.js';
 import { overlongError } from '../io/split-lines.js';
 import type { BatchLimits } from '../records/batcher.js';
-import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
+import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
 import { ChunkRing } from './chunk-ring.js';
 import { Delivery } from './deliver-results.js';
+import { Journal, type FsyncPolicy } from './journal.js';
+import { journalHeader } from './journal-header.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
 import { StopSignal } from './stop-signal.js';
+
+/** Chunks whose results may wait for the journal's fsync (2-3 ms here, ~1,000 records a chunk) while reading goes on. */
+const JOURNAL_SLOTS = 8;
 
 export interface OperatorOptions {
   /** `op map`: names the command in messages and the progress line. */
@@ -47,6 +52,8 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** --journal FILE: finished records are journaled, journaled ones are not run again. */
+  journal?: { path: string; fsync: FsyncPolicy; force: boolean; resumeFailed: boolean } | undefined;
 }
 
 /**
@@ -67,12 +74,19 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const setup = chunkSetup(options);
   let failure: unknown;
   let delivery: Delivery | undefined;
+  let journal: Journal | undefined;
   try {
+    journal = options.journal && (await openJournal(options));
     const executor = await startExecutor(options, setup, handler, stop);
-    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered });
-    failure = await pump(options, executor, delivery, stop);
+    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
+    failure = await pump(options, executor, delivery, stop, journal);
   } catch (error) {
     failure = error;
+  }
+  try {
+    await journal?.close();
+  } catch (error) {
+    failure ??= error;
   }
   stop.dispose();
   failure ??= await endOutputs(sink, errorSink);
@@ -82,7 +96,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
-    process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
+    process.stderr.write(JSON.stringify(journal ? { ...stats, resumed: journal.resumed, ms } : { ...stats, ms }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
@@ -91,8 +105,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
 }
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
-async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal): Promise<unknown> {
-  const ring = new ChunkRing(executor.capacity + 1, executor.slotBytes);
+async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
+  // With a journal, results wait for their fsync while later chunks are read and run.
+  const ring = new ChunkRing(executor.capacity + 1 + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
   const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const halted = (): boolean => stop.stopped || delivery.failed;
@@ -103,6 +118,8 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
     setTimeout(() => nameUnfinished(options.command, executor.abort(new UnsettledError(`not finished: stopped by ${reason}`)), reason), options.stopTimeout).unref();
   });
   const numbering: Numbering = { line: 1, index: 0 };
+  // Overlapping chunks on the main thread all progress at once; a kill repeats what finished in them, so with a journal two overlap.
+  const journaled = new ChunksInFlight(executor.readAhead ? 2 : executor.capacity);
   let failure: unknown;
   try {
     for (const spec of options.inputs) {
@@ -113,10 +130,12 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
       // Line numbers are per source; record indexes run on across sources.
       numbering.line = 1;
       try {
-        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => executor.chunkBytes() })) {
+        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => (journal ? journal.chunkBytes(executor.chunkBytes()) : executor.chunkBytes()) })) {
           counters.bytes += chunk.bytes.length;
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
-          const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : executor.run(chunk, { errorLimit });
+          const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit });
+          const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : journal ? journal.run(chunk, execute) : execute(chunk);
+          if (journal) await journaled.next(result);
           delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot));
         }
       } catch (error) {
@@ -148,6 +167,20 @@ function nameUnfinished(command: string, places: Array<{ source: string; line: n
   for (const { source, line } of places.slice(0, NAMED_UNFINISHED)) process.stderr.write(`${command}: ${source}:${line}: not finished: stopped by ${reason}\n`);
   if (places.length > NAMED_UNFINISHED) process.stderr.write(`${command}: … and ${places.length - NAMED_UNFINISHED} more records not finished\n`);
 }
+
+/** At most `max` chunk results outstanding: `next` waits for the oldest beyond that. */
+class ChunksInFlight {
+  private readonly results: Array<Promise<unknown>> = [];
+
+  constructor(private readonly max: number) {}
+
+  async next(result: Promise<unknown>): Promise<void> {
+    this.results.push(result.then(noop, noop));
+    if (this.results.length > this.max) await this.results.shift();
+  }
+}
+
+function noop(): void {}
 
 function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean): ChunkSource {
   // JSON values become lines on the way, so they are read through a stream.
@@ -201,5 +234,12 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     rank: options.rank,
     world: options.world,
     batch: options.batch,
+    perRecord: options.journal !== undefined,
   };
+}
+
+async function openJournal(options: OperatorOptions): Promise<Journal> {
+  const { path, fsync, force, resumeFailed } = options.journal!;
+  const header = journalHeader(options.command, options.handler, options.idField);
+  return Journal.open({ path, fsync, force, resumeFailed, header, idField: options.idField, deadLetters: options.errors !== undefined, ordered: !options.unordered, command: options.command });
 }

@@ -20,13 +20,23 @@ const TARGET_MS = 50;
  */
 export class TaskSizer {
   private msPerByte: number | undefined;
+  private readonly first: number;
+  private readonly min: number;
+  private readonly targetMs: number;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    options: { first?: number; min?: number; targetMs?: number } = {},
+  ) {
+    this.first = options.first ?? FIRST_BYTES;
+    this.min = options.min ?? MIN_BYTES;
+    this.targetMs = options.targetMs ?? TARGET_MS;
+  }
 
   next(): number {
-    if (this.msPerByte === undefined) return Math.min(this.max, FIRST_BYTES);
-    const bytes = this.msPerByte > 0 ? TARGET_MS / this.msPerByte : this.max;
-    return Math.round(Math.min(this.max, Math.max(MIN_BYTES, bytes)));
+    if (this.msPerByte === undefined) return Math.min(this.max, this.first);
+    const bytes = this.msPerByte > 0 ? this.targetMs / this.msPerByte : this.max;
+    return Math.round(Math.min(this.max, Math.max(this.min, bytes)));
   }
 
   /** A task of `bytes` took `ms` of work (measured in the worker, without queueing). */

@@ -8,6 +8,8 @@ export interface ThreadTask {
   source: string;
   /** op batch: the records of each batch in this range, in order. */
   batches: number[] | undefined;
+  /** With --journal: lines of journaled records, not to run. */
+  skip: number[] | undefined;
   errorLimit: { max: number; before: number } | undefined;
   /** With --timeout: [last sign of life in ms since epoch, the worker's threadId], for the main thread's watchdog. */
   beat: SharedArrayBuffer | undefined;

@@ -91,6 +91,8 @@ export default async function runTask(task: ThreadTask): Promise<unknown> {
   try {
     const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
     const result = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined });
+    // One piece per record (--journal) stays text: thousands of tiny buffers cost more than a copy.
+    if (setup.perRecord) return result;
     return movable({ ...result, out: result.out.map(encode) });
   } finally {
     if (beat) beats.delete(beat);

@@ -76,7 +76,7 @@ export class ThreadsExecutor implements Executor {
   }
 
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
-    const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, errorLimit: options.errorLimit };
+    const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, skip: chunk.skip, errorLimit: options.errorLimit };
     this.inFlight.add(chunk);
     try {
       const result = await this.runTask(task);
@@ -140,7 +140,7 @@ export class ThreadsExecutor implements Executor {
     for (const unit of chunkUnits(chunk)) {
       if (merged.failure) break;
       const start = chunk.bytes.byteOffset + unit.start;
-      const task = { sab: chunk.sab!, start, end: start + unit.end - unit.start, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source: chunk.source, batches: chunk.batches && [unit.records.length], errorLimit: options.errorLimit };
+      const task = { sab: chunk.sab!, start, end: start + unit.end - unit.start, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source: chunk.source, batches: chunk.batches && [unit.records.length], skip: chunk.skip, errorLimit: options.errorLimit };
       let result: ChunkResult;
       try {
         result = await this.runTask(task);
@@ -150,6 +150,7 @@ export class ThreadsExecutor implements Executor {
       if (result.setupFailure) return result;
       merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
       merged.out.push(...result.out);
+      if (result.outLines) merged.outLines = [...(merged.outLines ?? []), ...result.outLines];
       addStats(merged.stats, result.stats);
       merged.deadLetters.push(...result.deadLetters);
       merged.failure = result.failure;

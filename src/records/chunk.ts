@@ -23,6 +23,8 @@ export interface ChunkSetup {
   world: number;
   /** op batch: how records are grouped (the reader cuts the batches). */
   batch: BatchLimits | undefined;
+  /** With --journal: one `out` piece per record, named in `ChunkResult.outLines` (a journal entry each). */
+  perRecord?: boolean | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */
@@ -37,6 +39,8 @@ export interface Chunk {
   /** op batch: the records of each batch, in order (a chunk holds whole batches). */
   batches: number[] | undefined;
   source: string;
+  /** With --journal: lines whose records are journaled, so they are not run (their indexes still count). */
+  skip?: number[] | undefined;
 }
 
 /** What a chunk turned into. */
@@ -57,4 +61,6 @@ export interface ChunkResult {
   setupFailure: ErrorData | undefined;
   /** Time the chunk function spent on it, for task sizing. */
   ms: number;
+  /** With `perRecord`: the line of the record (of a batch: its last) each `out` piece came from. */
+  outLines?: number[] | undefined;
 }

@@ -8,7 +8,7 @@ import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
-import { runLines, runRecords, type LineRun } from './run-lines.js';
+import { runLines, runRecords, type LineRun, type LineStart } from './run-lines.js';
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
 const WINDOW_PER_SLOT = 16;
@@ -16,6 +16,7 @@ const WINDOW_PER_SLOT = 16;
 /** The part of a chunk the chunk function needs: its lines' bytes and where they stand. */
 export interface ChunkLines {
   bytes: Buffer;
+  skip?: number[] | undefined;
   firstLine: number;
   firstIndex: number;
   source: string;
@@ -93,7 +94,28 @@ export class ChunkRunner {
       beforeRecord: options.beforeRecord,
     };
     const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
-    const start = batcher && ((text: string, line: number, index: number, bad: Parameters<Batcher['add']>[4]) => batcher.add(text, line, index, chunk.source, bad));
+    let start: LineStart | undefined = batcher ? (text, line, index, bad) => batcher.add(text, line, index, chunk.source, bad) : undefined;
+    let flush = (): string | Promise<string> | undefined => batcher?.flush();
+    let outLines: number[] | undefined;
+    if (setup.perRecord) {
+      // Each record's output becomes a piece of its own, tagged with its line, as it completes.
+      const lines: number[] = [];
+      outLines = lines;
+      const tag = (result: string | Promise<string> | undefined, line: number): string | Promise<string> | undefined => {
+        if (result === undefined) return undefined;
+        const keep = (text: string): string => (out.push(text), lines.push(line), '');
+        return typeof result === 'string' ? keep(result) : result.then(keep);
+      };
+      const inner: LineStart = start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad));
+      let last = chunk.firstLine;
+      start = (text, line, index, bad) => {
+        last = line;
+        return tag(inner(text, line, index, bad), line);
+      };
+      const flushBatch = flush;
+      flush = () => tag(flushBatch(), last);
+    }
+    if (chunk.skip?.length) run.skip = new Set(chunk.skip);
     let line = chunk.firstLine;
     for (const piece of cutPieces(chunk.bytes)) {
       const { lines, bad } = decodeLines(piece);
@@ -101,11 +123,11 @@ export class ChunkRunner {
       line += lines.length;
       if (run.halted()) break;
     }
-    if (batcher && !run.halted()) await runRecords(run, 1, () => batcher.flush());
+    if (batcher && !run.halted()) await runRecords(run, 1, flush);
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
     if (rest) out.push(rest);
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines };
   }
 }

@@ -16,6 +16,8 @@ export interface LineRun {
   halted: () => boolean;
   /** Called before each record starts (the --timeout watchdog's sign of life in workers). */
   beforeRecord?: (() => void) | undefined;
+  /** Lines not to run (journaled): they keep their record index. */
+  skip?: Set<number> | undefined;
 }
 
 /**
@@ -32,6 +34,10 @@ export function runLines(
     const text = lines[k]!;
     const why = bad?.get(k);
     if (why === undefined && isBlankText(text)) return undefined;
+    if (run.skip?.has(firstLine + k)) {
+      run.nextIndex++;
+      return undefined;
+    }
     return start(text, firstLine + k, run.nextIndex++, why);
   });
 }

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../core/errors.js';
+import type { HandlerSpec } from '../handler/load-handler.js';
+
+/** The journal's first line: what produced its entries, so another run's journal is not taken for this one's. */
+export interface JournalHeader {
+  journal: 1;
+  op: string;
+  command: string;
+  /** A hash of the handler: its text, its module file's content, or its argv. */
+  handler: string;
+  /** `line` (a hash of the raw line) or `id:FIELD`. */
+  key: string;
+}
+
+const NAMES: Record<string, string> = { op: 'the op version', command: 'the command', handler: 'the handler', key: 'the record key (--id)' };
+
+export function journalHeader(command: string, handler: HandlerSpec, idField: string | undefined): JournalHeader {
+  return { journal: 1, op: opVersion(), command, handler: hashHandler(handler), key: idField === undefined ? 'line' : `id:${idField}` };
+}
+
+/** Refuses (exit 2) a journal written by another version, command, handler or key, unless forced. */
+export function checkHeader(path: string, line: string, header: JournalHeader, force: boolean): void {
+  let found: Record<string, unknown>;
+  try {
+    found = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    found = {};
+  }
+  if (found.journal !== 1) throw new UsageError(`--journal ${path} is not an op journal (its first line is no journal header)`);
+  if (force) return;
+  const changed = (Object.keys(NAMES) as Array<keyof JournalHeader>).filter((field) => found[field] !== header[field]);
+  if (changed.length === 0) return;
+  const what = changed.map((field) => (field === 'handler' ? NAMES[field]! : `${NAMES[field]} (${String(found[field])} → ${header[field]})`));
+  throw new UsageError(`--journal ${path} was written by another run: ${what.join(', ')} changed; use --force to resume from it anyway`);
+}
+
+function hashHandler(spec: HandlerSpec): string {
+  const hash = createHash('sha256');
+  hash.update(spec.type + '\0');
+  if (spec.type === 'module') hash.update(readFileSync(spec.path));
+  else hash.update(JSON.stringify(spec));
+  return hash.digest('hex').slice(0, 16);
+}
+
+let version: string | undefined;
+
+/** opkit's version from its package.json: up from this module (dist/src/engine, or the bundle in dist). */
+function opVersion(): string {
+  version ??= findVersion();
+  return version;
+}
+
+function findVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let k = 0; k < 5; k++) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { version?: string };
+      if (pkg.version !== undefined) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}

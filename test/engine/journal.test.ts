@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FIXTURES, OP, ndjson, runOp } from '../helpers/run-op.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'opkit-journal-'));
+const slow = join(FIXTURES, 'handlers/journal-slow.mjs');
+const N = 2000;
+const CONCURRENCY = 8;
+/**
+ * Records one kill may repeat beyond the calls in flight: the finished records of the
+ * chunks whose results had not arrived, two of about 20 ms of work (~80 of these records) each.
+ */
+const CHUNK_SLACK = 160;
+const input = ndjson(Array.from({ length: N }, (_, k) => ({ n: k + 1, pad: 'x'.repeat(20) })));
+const inputFile = join(dir, 'input.ndjson');
+writeFileSync(inputFile, input);
+
+function countLines(path: string): number {
+  if (!existsSync(path)) return 0;
+  const text = readFileSync(path, 'utf8');
+  return text === '' ? 0 : text.split('\n').length - 1;
+}
+
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Starts op, waits until the handler was called `calls` times in all, then kill -9. */
+async function killAfter(args: string[], env: NodeJS.ProcessEnv, callsFile: string, calls: number): Promise<void> {
+  const child = spawn(process.execPath, [OP, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  await until(() => done || countLines(callsFile) >= calls, `${calls} handler calls`);
+  child.kill('SIGKILL');
+  await exited;
+}
+
+for (const workers of [0, 2]) {
+  const w = workers ? ['-w', String(workers)] : [];
+  test(`five kill -9 and a resume give a clean run's output and dead letters${workers ? ` (-w ${workers})` : ''}`, async () => {
+    const name = (what: string): string => join(dir, `kill${workers}-${what}`);
+    const clean = await runOp(['map', slow, '-c', String(CONCURRENCY), ...w, '--in', inputFile, '--errors', name('clean-errors')], { env: { OP_TEST_CALLS: name('clean-calls') } });
+    assert.is(clean.status, 3, clean.stderr);
+    const calls = name('calls');
+    const args = ['map', slow, '-c', String(CONCURRENCY), ...w, '--in', inputFile, '--journal', name('journal'), '--errors', name('errors'), '--out', name('out')];
+    for (let kill = 0; kill < 5; kill++) {
+      // A random moment: 50 to 250 calls into this run.
+      await killAfter(args, { OP_TEST_CALLS: calls }, calls, countLines(calls) + 50 + Math.floor(Math.random() * 200));
+    }
+    const last = await runOp([...args, '--stats'], { env: { OP_TEST_CALLS: calls } });
+    assert.is(last.status, 3, last.stderr);
+    assert.ok(readFileSync(name('out'), 'utf8') === clean.stdout, 'output differs from a clean run');
+    assert.ok(readFileSync(name('errors'), 'utf8') === readFileSync(name('clean-errors'), 'utf8'), 'dead letters differ');
+    const stats = JSON.parse(last.stderr.trim().split('\n').pop()!) as { in: number; resumed: number; errors: number };
+    assert.is(stats.in, N);
+    assert.is(stats.errors, 20);
+    assert.ok(stats.resumed > 0);
+    const bound = N + 5 * (CONCURRENCY * Math.max(1, workers) + CHUNK_SLACK);
+    assert.ok(countLines(calls) <= bound, `${countLines(calls)} handler calls, more than ${bound}`);
+  });
+}
+
+test('a journal cut mid-line: the torn entry is dropped with a warning and its record runs again', async () => {
+  const journal = join(dir, 'torn.journal');
+  const records = ndjson([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const first = await runOp(['map', '({...r, m: r.n * 10})', '--journal', journal], { input: records });
+  assert.is(first.status, 0, first.stderr);
+  const text = readFileSync(journal, 'utf8');
+  writeFileSync(journal, text.slice(0, text.length - 8));
+  const again = await runOp(['map', '({...r, m: r.n * 10})', '--journal', journal, '--stats'], { input: records });
+  assert.is(again.status, 0, again.stderr);
+  assert.is(again.stdout, first.stdout);
+  assert.match(again.stderr, /dropped a torn last entry/);
+  assert.match(again.stderr, /"resumed":2/);
+});
+
+test('a handler edited between runs is refused, naming what changed, then accepted with --force', async () => {
+  const journal = join(dir, 'edited.journal');
+  const records = ndjson([{ n: 1 }, { n: 2 }]);
+  const first = await runOp(['map', '({...r, m: 1})', '--journal', journal], { input: records });
+  assert.is(first.status, 0, first.stderr);
+  const refused = await runOp(['map', '({...r, m: 2})', '--journal', journal], { input: records });
+  assert.is(refused.status, 2);
+  assert.is(refused.stdout, '');
+  assert.match(refused.stderr, /the handler changed/);
+  const forced = await runOp(['map', '({...r, m: 2})', '--journal', journal, '--force', '--stats'], { input: records });
+  assert.is(forced.status, 0, forced.stderr);
+  // Taken from the journal: what the first handler produced.
+  assert.is(forced.stdout, first.stdout);
+  assert.match(forced.stderr, /"resumed":2/);
+  const otherKey = await runOp(['map', '({...r, m: 1})', '--journal', journal, '--id', 'n'], { input: records });
+  assert.is(otherKey.status, 2);
+  assert.match(otherKey.stderr, /the record key \(--id\) \(line → id:n\) changed/);
+});
+
+test('duplicate input lines are two records with two outputs, also when resumed', async () => {
+  const journal = join(dir, 'dupes.journal');
+  const records = ndjson([{ n: 1 }, { n: 1 }, { n: 2 }]);
+  const first = await runOp(['map', '({...r, i})', '--journal', journal], { input: records });
+  assert.is(first.stdout, ndjson([{ n: 1, i: 0 }, { n: 1, i: 1 }, { n: 2, i: 2 }]));
+  const more = ndjson([{ n: 1 }, { n: 1 }, { n: 1 }, { n: 2 }]);
+  const again = await runOp(['map', '({...r, i})', '--journal', journal, '--stats'], { input: more });
+  // The third {"n":1} is new and runs; the journal answers for the rest.
+  assert.is(again.stdout, ndjson([{ n: 1, i: 0 }, { n: 1, i: 1 }, { n: 1, i: 2 }, { n: 2, i: 2 }]));
+  assert.match(again.stderr, /"resumed":3/);
+});
+
+test('--resume-failed runs the journaled dead records again; without it they are reported again', async () => {
+  const journal = join(dir, 'failed.journal');
+  const errors = join(dir, 'failed-errors.ndjson');
+  const records = ndjson([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  const first = await runOp(['filter', 'r.n === 2 ? r.x.y : true', '--journal', journal, '--errors', errors], { input: records });
+  assert.is(first.status, 3, first.stderr);
+  const letters = readFileSync(errors, 'utf8');
+  const again = await runOp(['filter', 'r.n === 2 ? r.x.y : true', '--journal', journal, '--errors', errors], { input: records });
+  assert.is(again.status, 3);
+  assert.is(again.stdout, first.stdout);
+  assert.is(readFileSync(errors, 'utf8'), letters);
+  const rerun = await runOp(['filter', 'r.n === 2 ? r.x.y : true', '--journal', journal, '--errors', errors, '--resume-failed', '--stats'], { input: records });
+  assert.is(rerun.status, 3);
+  assert.match(rerun.stderr, /"resumed":2/);
+});
+
+test('op slice and op batch resume byte for byte', async () => {
+  const records = ndjson(Array.from({ length: 50 }, (_, n) => ({ n })));
+  for (const args of [['slice', '[r, r]'], ['batch', '--size', '7', 'rs => [rs.length]']]) {
+    const journal = join(dir, `${args[0]}.journal`);
+    const clean = await runOp(args, { input: records });
+    const first = await runOp([...args, '--journal', journal], { input: records });
+    assert.is(first.stdout, clean.stdout);
+    const again = await runOp([...args, '--journal', journal, '--stats'], { input: records });
+    assert.is(again.stdout, clean.stdout);
+    assert.match(again.stderr, /"resumed":50/);
+  }
+});
+
+const isRoot = process.getuid?.() === 0;
+test('a journal on a full disk: a clear error, exit 1, and no output without its entry', async () => {
+  if (!isRoot) return;
+  const mount = join(dir, 'small');
+  mkdirSync(mount);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+  } catch {
+    return; // No tmpfs mounts here (a container without the capability).
+  }
+  try {
+    const journal = join(mount, 'full.journal');
+    const records = ndjson(Array.from({ length: 5000 }, (_, n) => ({ n, pad: 'y'.repeat(40) })));
+    const result = await runOp(['map', '({...r, m: r.n})', '--journal', journal], { input: records });
+    assert.is(result.status, 1);
+    assert.match(result.stderr, /--journal .*full\.journal: cannot write: no space left on device/);
+    assert.not.match(result.stderr, /\n\s+at /);
+    // Every output line has its entry, complete, in the journal.
+    const entries = readFileSync(journal, 'utf8').split('\n').slice(1, -1);
+    const out = result.stdout.split('\n').slice(0, -1);
+    assert.ok(out.length < 5000);
+    assert.ok(out.length <= entries.length, `${out.length} lines out, ${entries.length} entries`);
+    for (let k = 0; k < out.length; k++) assert.ok(entries[k]!.includes(out[k]!), `line ${k + 1} has no entry`);
+    assert.ok(statSync(journal).size > 0);
+  } finally {
+    execFileSync('umount', [mount]);
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();
