@@ -11,6 +11,7 @@ import QueueStatsCommand from './queue-stats.js';
 import QueueTrimCommand from './queue-trim.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
+import TeeCommand from './tee.js';
 import WatchCommand from './watch.js';
 
 // oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
@@ -28,6 +29,7 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  tee: TeeCommand,
   'queue:push': QueuePushCommand,
   'queue:stats': QueueStatsCommand,
   'queue:pull': QueuePullCommand,
