@@ -4,6 +4,7 @@ import { loadConfig } from '../handler/load-config.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
+import { parseDuration, parseSideSpecs, type SideSpec } from '../engine/side-specs.js';
 import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../core/resolve-rank.js';
@@ -30,6 +31,8 @@ export interface HandlerCommandFlags {
   progress?: boolean | undefined;
   debug: boolean;
   workers?: string | undefined;
+  side?: string[] | undefined;
+  every?: string | undefined;
   /** op batch only. */
   size?: number | undefined;
   bytes?: string | undefined;
@@ -67,11 +70,18 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       world,
       workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
+      ...sideOptions(flags),
     });
   } catch (error) {
     reportError(error, command, flags.debug);
     return process.exitCode as number;
   }
+}
+
+/** `--side` and `--every`, checked before any input is read. */
+function sideOptions(flags: HandlerCommandFlags): { side: SideSpec[]; sideEveryMs: number | undefined } {
+  const sideEveryMs = flags.every === undefined ? undefined : parseDuration(flags.every);
+  return { side: parseSideSpecs(flags.side ?? [], sideEveryMs), sideEveryMs };
 }
 
 /** op batch: at least one of --size, --bytes, --wait decides when a batch is full. */

@@ -11,6 +11,8 @@ import type { BatchLimits } from '../records/batcher.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
 import { ChunkRing } from './chunk-ring.js';
+import { SideInputs } from './side-inputs.js';
+import type { SideSpec } from './side-specs.js';
 import { Delivery } from './deliver-results.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
@@ -45,6 +47,9 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** `--side`: side inputs, and `--every` for those made by a command. */
+  side?: SideSpec[] | undefined;
+  sideEveryMs?: number | undefined;
 }
 
 /**
@@ -57,22 +62,24 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
+  const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0, everyMs: options.sideEveryMs }) : undefined;
   const stop = new StopSignal();
   const failed = (): void => stop.stop('failed-output');
   const sink = openSink(options.output, () => stop.stop('closed-output'), { onFailed: failed });
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors, undefined, { onFailed: failed, lossIsFailure: { unit: 'dead letters' }, label: '--errors' });
   const started = performance.now();
-  const setup = chunkSetup(options);
+  const setup = { ...chunkSetup(options), side: side?.share };
   let failure: unknown;
   let delivery: Delivery | undefined;
   try {
-    const executor = await startExecutor(options, setup, handler, stop);
+    const executor = await startExecutor(options, setup, handler, stop, side);
     delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered });
     failure = await pump(options, executor, delivery, stop);
   } catch (error) {
     failure = error;
   }
   stop.dispose();
+  side?.close();
   failure ??= await endOutputs(sink, errorSink);
   const stats = delivery?.stats;
   const deadLettered = stop.exitCode === undefined && failure === undefined && stats !== undefined && stats.errors > 0;
@@ -148,7 +155,7 @@ function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResu
   return failedRecords([{ line: chunk.firstLine, text: '' }], chunk.source, overlongError(), { stage: 'read', attempts: 0, deadLetters: options.errors !== undefined });
 }
 
-async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal): Promise<Executor> {
+async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined): Promise<Executor> {
   if (options.workers > 0) {
     const { ThreadsExecutor } = await import('../executors/threads.js');
     return new ThreadsExecutor(setup, options.workers);
@@ -163,6 +170,7 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
     signal: stop.handlers.signal,
     workdir: setup.workdir,
     log: (line) => process.stderr.write(line + '\n'),
+    side,
   };
   return InlineExecutor.start(setup, handler, shared);
 }

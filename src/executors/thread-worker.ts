@@ -3,6 +3,7 @@ import Tinypool, { markMovable, workerId } from 'tinypool';
 import { OpError, describeCause, toErrorData, type ErrorData } from '../core/errors.js';
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
+import { SharedSideReader } from '../handler/side-inputs.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
@@ -40,6 +41,7 @@ const shared: SharedContext = {
   signal: new AbortController().signal,
   workdir: setup.workdir,
   log: (line) => process.stderr.write(line + '\n'),
+  side: setup.side && new SharedSideReader(setup.side),
 };
 
 let loaded: LoadedHandler | undefined;

@@ -1,3 +1,4 @@
+import type { SideShare } from '../handler/side-inputs.js';
 import type { ErrorData, Kind } from '../core/errors.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
 import type { BatchLimits } from './batcher.js';
@@ -23,6 +24,8 @@ export interface ChunkSetup {
   world: number;
   /** op batch: how records are grouped (the reader cuts the batches). */
   batch: BatchLimits | undefined;
+  /** With --side and worker threads: where workers follow the side inputs' versions. */
+  side?: SideShare | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */

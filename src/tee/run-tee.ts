@@ -6,7 +6,7 @@ import { openSource } from '../io/open-source.js';
 import { openSink } from '../io/open-sink.js';
 import { refuseSameFile } from '../io/same-file.js';
 import { type Copy, openCommandCopy, openFileCopy } from './open-copies.js';
-import { splitWords } from './split-words.js';
+import { splitWords } from '../io/split-words.js';
 
 export interface TeeOptions {
   /** `--in` files, `-` for stdin; read in order. */

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../src/core/errors.js';
-import { splitWords } from '../../src/tee/split-words.js';
+import { splitWords } from '../../src/io/split-words.js';
 
 test('blanks separate words; quotes and backslashes keep text as written', () => {
   assert.equal(splitWords('op filter B  --out b.ndjson', '--to'), ['op', 'filter', 'B', '--out', 'b.ndjson']);
