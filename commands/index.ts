@@ -1,4 +1,6 @@
+import { STEP_CLASSES } from './base-handler.js';
 import BatchCommand from './batch.js';
+import ChainCommand from './chain.js';
 import FilterCommand from './filter.js';
 import HelpCommand from './help.js';
 import MapCommand from './map.js';
@@ -20,6 +22,10 @@ export { execute } from '@oclif/core';
 // oclif finds it by name, through package.json's oclif.hooks.
 export { commandNotFound } from './command-not-found.js';
 
+STEP_CLASSES.map = MapCommand;
+STEP_CLASSES.filter = FilterCommand;
+STEP_CLASSES.slice = SliceCommand;
+
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
   map: MapCommand,
@@ -29,6 +35,7 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  chain: ChainCommand,
   tee: TeeCommand,
   'queue:push': QueuePushCommand,
   'queue:stats': QueueStatsCommand,

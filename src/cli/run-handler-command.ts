@@ -8,6 +8,7 @@ import { parseDuration, parseSideSpecs, type SideSpec } from '../engine/side-spe
 import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../core/resolve-rank.js';
+import type { StepSetup } from '../records/run-steps.js';
 import { reportError } from './report-error.js';
 
 /** The flags every handler command parses (see commands/base-flags.ts). */
@@ -40,7 +41,7 @@ export interface HandlerCommandFlags {
 }
 
 /** Flags → engine options → exit status. Every failure is reported here, once. */
-export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags): Promise<number> {
+export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags, steps?: StepSetup[]): Promise<number> {
   // Handler output must never reach stdout, which carries the records.
   console.log = console.info = console.debug = console.error;
   try {
@@ -71,9 +72,40 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
       ...sideOptions(flags),
+      steps,
     });
   } catch (error) {
     reportError(error, command, flags.debug);
+    return process.exitCode as number;
+  }
+}
+
+/** One step of a chain, as the CLI parsed it. */
+export interface ChainStepInput {
+  kind: 'map' | 'filter' | 'slice';
+  handlerText: string | undefined;
+  flags: HandlerCommandFlags;
+}
+
+/**
+ * A `then` chain: the run's options from `runFlags`, each step's handler, retries,
+ * timeout and config from its own flags. The chain keeps as many records in flight as the
+ * largest --concurrency of its steps.
+ */
+export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
+  try {
+    const stepSetups: StepSetup[] = steps.map((step) => ({
+      kind: step.kind,
+      handler: step.handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(step.handlerText),
+      retries: step.flags.retries,
+      retryDelay: step.flags['retry-delay'],
+      timeout: step.flags.timeout,
+      config: loadConfig(step.flags.config),
+    }));
+    const concurrency = Math.max(...steps.map((step) => step.flags.concurrency));
+    return await runHandlerCommand(command, 'slice', undefined, { ...runFlags, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
+  } catch (error) {
+    reportError(error, command, runFlags.debug);
     return process.exitCode as number;
   }
 }

@@ -13,7 +13,7 @@ export type Kind = 'map' | 'filter' | 'slice' | 'batch';
  * Where a record (or the run) failed. Failures before the handler ran are never retried:
  * the same bytes fail the same way.
  */
-export type Stage = 'read' | 'decode' | 'parse' | 'serialize' | 'setup' | 'teardown' | Kind;
+export type Stage = 'read' | 'decode' | 'parse' | 'serialize' | 'setup' | 'teardown' | Kind | `${number}:${Kind}`;
 
 export interface OpErrorOptions {
   exitCode?: number;

@@ -10,6 +10,7 @@ import { overlongError } from '../io/split-lines.js';
 import type { BatchLimits } from '../records/batcher.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
+import { loadChain, type StepSetup } from '../records/run-steps.js';
 import { ChunkRing } from './chunk-ring.js';
 import { SideInputs } from './side-inputs.js';
 import type { SideSpec } from './side-specs.js';
@@ -50,6 +51,8 @@ export interface OperatorOptions {
   /** `--side`: side inputs, and `--every` for those made by a command. */
   side?: SideSpec[] | undefined;
   sideEveryMs?: number | undefined;
+  /** A `then` chain: its steps replace `handler`, and `kind` is slice. */
+  steps?: StepSetup[] | undefined;
 }
 
 /**
@@ -62,6 +65,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
+  for (const step of options.steps ?? []) await loadHandler(step.handler);
   const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0, everyMs: options.sideEveryMs }) : undefined;
   const stop = new StopSignal();
   const failed = (): void => stop.stop('failed-output');
@@ -87,7 +91,8 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
-    process.stderr.write(JSON.stringify({ ...stats, ms }) + '\n');
+    const steps = options.steps ? { steps: delivery!.steps } : {};
+    process.stderr.write(JSON.stringify({ ...stats, ms, ...steps }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
@@ -172,7 +177,7 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
     log: (line) => process.stderr.write(line + '\n'),
     side,
   };
-  return InlineExecutor.start(setup, handler, shared);
+  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared) : handler, shared);
 }
 
 function chunkSetup(options: OperatorOptions): ChunkSetup {
@@ -192,5 +197,6 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     rank: options.rank,
     world: options.world,
     batch: options.batch,
+    steps: options.steps,
   };
 }

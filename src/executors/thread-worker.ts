@@ -7,6 +7,7 @@ import { SharedSideReader } from '../handler/side-inputs.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
+import { loadChain } from '../records/run-steps.js';
 import type { ThreadTask } from './thread-task.js';
 
 /** How often a waiting worker proves it is alive to the --timeout watchdog. */
@@ -48,7 +49,7 @@ let loaded: LoadedHandler | undefined;
 /** Loaded once per worker; a failure is kept and reported with every task, never thrown at import (that would leave the pool without workers). */
 const ready: Promise<ChunkRunner | ErrorData> = (async () => {
   try {
-    const handler = await loadHandler(setup.handler);
+    const handler = setup.steps ? await loadChain(setup.steps, shared) : await loadHandler(setup.handler);
     if (handler.setup) await handler.setup(lifecycleContext(shared));
     loaded = handler;
     return new ChunkRunner(setup, handler, shared);

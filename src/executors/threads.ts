@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import Tinypool from 'tinypool';
 import { OpError, TimeoutError, describeCause } from '../core/errors.js';
-import { addStats } from '../records/stats.js';
+import { addStats, addStepStats } from '../records/stats.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
 import { emptyResult, failedRecords } from '../records/failed-records.js';
@@ -132,6 +132,7 @@ export class ThreadsExecutor implements Executor {
       merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
       merged.out.push(...result.out);
       addStats(merged.stats, result.stats);
+      addStepStats((merged.steps ??= []), result.steps);
       merged.deadLetters.push(...result.deadLetters);
       merged.failure = result.failure;
     }

@@ -1,4 +1,5 @@
 import type { SideShare } from '../handler/side-inputs.js';
+import type { StepSetup, StepStats } from './run-steps.js';
 import type { ErrorData, Kind } from '../core/errors.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
 import type { BatchLimits } from './batcher.js';
@@ -24,6 +25,8 @@ export interface ChunkSetup {
   world: number;
   /** op batch: how records are grouped (the reader cuts the batches). */
   batch: BatchLimits | undefined;
+  /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
+  steps?: StepSetup[] | undefined;
   /** With --side and worker threads: where workers follow the side inputs' versions. */
   side?: SideShare | undefined;
 }
@@ -60,4 +63,6 @@ export interface ChunkResult {
   setupFailure: ErrorData | undefined;
   /** Time the chunk function spent on it, for task sizing. */
   ms: number;
+  /** A chain's counters per step. */
+  steps?: StepStats[] | undefined;
 }
