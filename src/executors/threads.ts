@@ -132,7 +132,8 @@ export class ThreadsExecutor implements Executor {
       merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
       merged.out.push(...result.out);
       addStats(merged.stats, result.stats);
-      addStepStats((merged.steps ??= []), result.steps);
+      merged.steps ??= [];
+      addStepStats(merged.steps, result.steps);
       merged.deadLetters.push(...result.deadLetters);
       merged.failure = result.failure;
     }
