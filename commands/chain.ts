@@ -16,7 +16,7 @@ A chain runs in one process: each record is parsed once and serialised once, how
     { description: 'The same chain on the command line.', command: `op map ./clean.ts then filter 'r.ok' --retries 2 then slice 'r.items' -w 2 --errors dl.ndjson < in.ndjson` },
   ];
   static override args = {
-    file: Args.string({ required: true, ignoreStdin: true, description: 'The chain: one step per line, # comments.' }),
+    file: Args.string({ required: false, ignoreStdin: true, description: 'The chain: one step per line, # comments.' }),
   };
   static override flags = handlerFlags;
   // FILE, then run flags.
@@ -25,6 +25,8 @@ A chain runs in one process: each record is parsed once and serialised once, how
   protected readonly kind = 'map' as const;
 
   override async run(): Promise<void> {
+    // Flag values and dependencies are checked first, in the words every command uses.
+    await this.parse(ChainCommand);
     const [file, ...rest] = this.argv;
     if (file === undefined || file.startsWith('-')) throw new UsageError('missing FILE: the chain, one step per line');
     let text: string;
