@@ -138,6 +138,19 @@ export const handlerFlags = {
     helpValue: 'FILE|JSON',
     helpGroup: 'HANDLER',
   }),
+  side: Flags.string({
+    summary: 'ctx.side.NAME is FILE parsed (JSON; NDJSON as an array), reloaded when FILE changes; !CMD runs CMD --every DURATION.',
+    helpValue: 'NAME=FILE|NAME=!CMD',
+    multiple: true,
+    // Each --side takes one value, so HANDLER may follow it.
+    multipleNonGreedy: true,
+    helpGroup: 'HANDLER',
+  }),
+  every: Flags.string({
+    summary: 'How often a --side NAME=!CMD runs again: 500ms, 30s, 5m, 1h.',
+    helpValue: 'DURATION',
+    helpGroup: 'HANDLER',
+  }),
   workdir: Flags.string({
     summary: 'ctx.workdir() makes DIR/<record id> per record, removed after success.',
     helpValue: 'DIR',

@@ -2,8 +2,12 @@ import type { Interfaces } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
 import type { handlerFlags } from './base-flags.js';
+import { RUN_FLAGS, isChain, splitSteps, type StepCommand } from './chain-words.js';
 
 type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
+
+/** The command class of each step name; set by commands/index.ts, which knows them all. */
+export const STEP_CLASSES: Partial<Record<StepCommand, typeof HandlerCommand>> = {};
 
 /**
  * What every handler command (`op map`, `op filter`, `op slice`, `op batch`) shares: parse flags, build one options object,
@@ -17,6 +21,7 @@ export abstract class HandlerCommand extends OpCommand {
   protected readonly handlerOptional: boolean = false;
 
   async run(): Promise<void> {
+    if (isChain(this.argv)) return this.runChain(this.kind, this.argv);
     const { args, flags } = await this.parse(this.constructor as typeof HandlerCommand);
     if (args.handler === undefined && !this.handlerOptional) {
       throw new UsageError(`missing HANDLER: an expression, a function or a module path`);
@@ -25,4 +30,28 @@ export abstract class HandlerCommand extends OpCommand {
     process.exitCode = await runHandlerCommand(`op ${this.kind}`, this.kind, args.handler as string | undefined, flags as HandlerFlags);
   }
 
+  /**
+   * `op map A then filter B …`: each step's words parsed with its own command's flags; the
+   * run's flags (RUN_FLAGS) may be written with any step, once.
+   */
+  protected async runChain(first: string, argv: readonly string[]): Promise<void> {
+    const steps = [];
+    const runFlags: Record<string, unknown> = {};
+    const givenAt = new Map<string, number>();
+    for (const [k, step] of splitSteps(first, argv).entries()) {
+      const Class = STEP_CLASSES[step.command]!;
+      const { args, flags, raw } = await this.parse(Class, step.argv);
+      if (args.handler === undefined && step.command !== 'slice') throw new UsageError(`step ${k + 1} (${step.command}): missing HANDLER`);
+      for (const token of raw) {
+        if (token.type !== 'flag' || !RUN_FLAGS.has(token.flag)) continue;
+        const before = givenAt.get(token.flag);
+        if (before !== undefined && before !== k) throw new UsageError(`--${token.flag} is given twice (steps ${before + 1} and ${k + 1}); a run flag is given once, with any step`);
+        givenAt.set(token.flag, k);
+        runFlags[token.flag] = (flags as Record<string, unknown>)[token.flag];
+      }
+      steps.push({ kind: step.command, handlerText: args.handler as string | undefined, flags: flags as HandlerFlags });
+    }
+    const { runChainCommand } = await import('../src/cli/run-handler-command.js');
+    process.exitCode = await runChainCommand(`op ${first}`, steps, { ...steps[0]!.flags, ...runFlags } as HandlerFlags);
+  }
 }

@@ -1,4 +1,6 @@
+import { STEP_CLASSES } from './base-handler.js';
 import BatchCommand from './batch.js';
+import ChainCommand from './chain.js';
 import FilterCommand from './filter.js';
 import HelpCommand from './help.js';
 import MapCommand from './map.js';
@@ -13,6 +15,7 @@ import RunCommand from './run.js';
 import ReduceCommand from './reduce.js';
 import ShardCommand from './shard.js';
 import SliceCommand from './slice.js';
+import TeeCommand from './tee.js';
 import WatchCommand from './watch.js';
 
 // oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
@@ -20,6 +23,10 @@ import WatchCommand from './watch.js';
 export { execute } from '@oclif/core';
 // oclif finds it by name, through package.json's oclif.hooks.
 export { commandNotFound } from './command-not-found.js';
+
+STEP_CLASSES.map = MapCommand;
+STEP_CLASSES.filter = FilterCommand;
+STEP_CLASSES.slice = SliceCommand;
 
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {
@@ -30,6 +37,8 @@ export const COMMANDS = {
   watch: WatchCommand,
   shard: ShardCommand,
   merge: MergeCommand,
+  chain: ChainCommand,
+  tee: TeeCommand,
   'queue:push': QueuePushCommand,
   'queue:stats': QueueStatsCommand,
   'queue:pull': QueuePullCommand,

@@ -4,9 +4,11 @@ import { loadConfig } from '../handler/load-config.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { classifyHandler } from '../handler/load-handler.js';
 import { runOperator } from '../engine/run-operator.js';
+import { parseDuration, parseSideSpecs, type SideSpec } from '../engine/side-specs.js';
 import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../core/resolve-rank.js';
+import type { StepSetup } from '../records/run-steps.js';
 import { reportError } from './report-error.js';
 
 /** The flags every handler command parses (see commands/base-flags.ts). */
@@ -35,6 +37,8 @@ export interface HandlerCommandFlags {
   progress?: boolean | undefined;
   debug: boolean;
   workers?: string | undefined;
+  side?: string[] | undefined;
+  every?: string | undefined;
   /** op batch only. */
   size?: number | undefined;
   bytes?: string | undefined;
@@ -42,7 +46,7 @@ export interface HandlerCommandFlags {
 }
 
 /** Flags → engine options → exit status. Every failure is reported here, once. */
-export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags): Promise<number> {
+export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags, steps?: StepSetup[]): Promise<number> {
   // Handler output must never reach stdout, which carries the records.
   console.log = console.info = console.debug = console.error;
   try {
@@ -74,11 +78,49 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
       journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
+      ...sideOptions(flags),
+      steps,
     });
   } catch (error) {
     reportError(error, command, flags.debug);
     return process.exitCode as number;
   }
+}
+
+/** One step of a chain, as the CLI parsed it. */
+export interface ChainStepInput {
+  kind: 'map' | 'filter' | 'slice';
+  handlerText: string | undefined;
+  flags: HandlerCommandFlags;
+}
+
+/**
+ * A `then` chain: the run's options from `runFlags`, each step's handler, retries,
+ * timeout and config from its own flags. The chain keeps as many records in flight as the
+ * largest --concurrency of its steps.
+ */
+export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
+  try {
+    const stepSetups: StepSetup[] = steps.map((step) => ({
+      kind: step.kind,
+      handler: step.handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(step.handlerText),
+      retries: step.flags.retries,
+      retryDelay: step.flags['retry-delay'],
+      timeout: step.flags.timeout,
+      config: loadConfig(step.flags.config),
+    }));
+    const concurrency = Math.max(...steps.map((step) => step.flags.concurrency));
+    return await runHandlerCommand(command, 'slice', undefined, { ...runFlags, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
+  } catch (error) {
+    reportError(error, command, runFlags.debug);
+    return process.exitCode as number;
+  }
+}
+
+/** `--side` and `--every`, checked before any input is read. */
+function sideOptions(flags: HandlerCommandFlags): { side: SideSpec[]; sideEveryMs: number | undefined } {
+  const sideEveryMs = flags.every === undefined ? undefined : parseDuration(flags.every);
+  return { side: parseSideSpecs(flags.side ?? [], sideEveryMs), sideEveryMs };
 }
 
 /** op batch: at least one of --size, --bytes, --wait decides when a batch is full. */

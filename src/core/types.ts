@@ -16,6 +16,10 @@ export interface Context<Config = unknown> {
   readonly config: Config;
   /** Aborted on `--timeout` or shutdown. */
   readonly signal: AbortSignal;
+  /** With `--side NAME=FILE`: each side input's parsed value, by NAME; `{}` without. */
+  readonly side: Readonly<Record<string, unknown>>;
+  /** Which version of the side inputs this record sees: 1 at start, +1 per reload; 0 without --side. */
+  readonly sideVersion: number;
   /** Writes one line to stderr, prefixed with the command and the record's place. */
   log(...args: unknown[]): void;
   /** With `--workdir DIR`: creates and returns `DIR/<record id>` for this record. */

@@ -2,7 +2,8 @@ import { fromErrorData } from '../core/errors.js';
 import type { Sink } from '../io/open-sink.js';
 import type { ChunkResult } from '../records/chunk.js';
 import { maxErrorsReached } from '../records/record-runner.js';
-import { addStats, newStats, type Stats } from '../records/stats.js';
+import type { StepStats } from '../records/run-steps.js';
+import { addStats, addStepStats, newStats, type Stats } from '../records/stats.js';
 
 export interface DeliveryOptions {
   sink: Sink;
@@ -26,6 +27,8 @@ export interface Delivered {
  */
 export class Delivery {
   readonly stats: Stats = newStats();
+  /** A chain's counters per step. */
+  readonly steps: StepStats[] = [];
   /** Input bytes whose results are written: what progress is measured by. */
   bytesDone = 0;
   failure: unknown = undefined;
@@ -90,6 +93,7 @@ export class Delivery {
     // A slow --errors file holds the run back too.
     await errorSink?.drain();
     addStats(this.stats, result.stats);
+    addStepStats(this.steps, result.steps);
     this.bytesDone += chunk.bytes;
     if (result.failure) this.failure = fromErrorData(result.failure);
     const max = this.options.maxErrors;

@@ -10,7 +10,10 @@ import { overlongError } from '../io/split-lines.js';
 import type { BatchLimits } from '../records/batcher.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
+import { loadChain, type StepSetup } from '../records/run-steps.js';
 import { ChunkRing } from './chunk-ring.js';
+import { SideInputs } from './side-inputs.js';
+import type { SideSpec } from './side-specs.js';
 import { Delivery } from './deliver-results.js';
 import { Journal, type FsyncPolicy } from './journal.js';
 import { journalHeader } from './journal-header.js';
@@ -54,6 +57,11 @@ export interface OperatorOptions {
   batch?: BatchLimits | undefined;
   /** --journal FILE: finished records are journaled, journaled ones are not run again. */
   journal?: { path: string; fsync: FsyncPolicy; force: boolean; resumeFailed: boolean } | undefined;
+  /** `--side`: side inputs, and `--every` for those made by a command. */
+  side?: SideSpec[] | undefined;
+  sideEveryMs?: number | undefined;
+  /** A `then` chain: its steps replace `handler`, and `kind` is slice. */
+  steps?: StepSetup[] | undefined;
 }
 
 /**
@@ -66,18 +74,20 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
+  for (const step of options.steps ?? []) await loadHandler(step.handler);
+  const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0, everyMs: options.sideEveryMs }) : undefined;
   const stop = new StopSignal();
   const failed = (): void => stop.stop('failed-output');
   const sink = openSink(options.output, () => stop.stop('closed-output'), { onFailed: failed });
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors, undefined, { onFailed: failed, lossIsFailure: { unit: 'dead letters' }, label: '--errors' });
   const started = performance.now();
-  const setup = chunkSetup(options);
+  const setup = { ...chunkSetup(options), side: side?.share };
   let failure: unknown;
   let delivery: Delivery | undefined;
   let journal: Journal | undefined;
   try {
     journal = options.journal && (await openJournal(options));
-    const executor = await startExecutor(options, setup, handler, stop);
+    const executor = await startExecutor(options, setup, handler, stop, side);
     delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
     failure = await pump(options, executor, delivery, stop, journal);
   } catch (error) {
@@ -89,6 +99,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     failure ??= error;
   }
   stop.dispose();
+  side?.close();
   failure ??= await endOutputs(sink, errorSink);
   const stats = delivery?.stats;
   const deadLettered = stop.exitCode === undefined && failure === undefined && stats !== undefined && stats.errors > 0;
@@ -96,7 +107,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
-    process.stderr.write(JSON.stringify(journal ? { ...stats, resumed: journal.resumed, ms } : { ...stats, ms }) + '\n');
+    const steps = options.steps ? { steps: delivery!.steps } : {};
+    const resumed = journal ? { resumed: journal.resumed } : {};
+    process.stderr.write(JSON.stringify({ ...stats, ...resumed, ms, ...steps }) + '\n');
   }
   if (stop.exitCode !== undefined) return stop.exitCode;
   if (failure !== undefined) throw failure;
@@ -198,7 +211,7 @@ function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResu
   return failedRecords([{ line: chunk.firstLine, text: '' }], chunk.source, overlongError(), { stage: 'read', attempts: 0, deadLetters: options.errors !== undefined });
 }
 
-async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal): Promise<Executor> {
+async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined): Promise<Executor> {
   if (options.workers > 0) {
     const { ThreadsExecutor } = await import('../executors/threads.js');
     return new ThreadsExecutor(setup, options.workers);
@@ -213,8 +226,9 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
     signal: stop.handlers.signal,
     workdir: setup.workdir,
     log: (line) => process.stderr.write(line + '\n'),
+    side,
   };
-  return InlineExecutor.start(setup, handler, shared);
+  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared) : handler, shared);
 }
 
 function chunkSetup(options: OperatorOptions): ChunkSetup {
@@ -235,6 +249,7 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     world: options.world,
     batch: options.batch,
     perRecord: options.journal !== undefined,
+    steps: options.steps,
   };
 }
 

@@ -4,9 +4,11 @@ import { OpError, UnsettledError, describeCause, toErrorData, type ErrorData } f
 import { loadHandler, type LoadedHandler } from '../handler/load-handler.js';
 import { lifecycleContext, type SharedContext } from '../handler/record-context.js';
 import { redirectStdout } from '../handler/guard-process.js';
+import { SharedSideReader } from '../handler/side-inputs.js';
 import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
+import { loadChain } from '../records/run-steps.js';
 import type { ThreadTask } from './thread-task.js';
 
 /** How often a waiting worker proves it is alive to the --timeout watchdog. */
@@ -42,13 +44,14 @@ const shared: SharedContext = {
   signal: new AbortController().signal,
   workdir: setup.workdir,
   log: (line) => process.stderr.write(line + '\n'),
+  side: setup.side && new SharedSideReader(setup.side),
 };
 
 let loaded: LoadedHandler | undefined;
 /** Loaded once per worker; a failure is kept and reported with every task, never thrown at import (that would leave the pool without workers). */
 const ready: Promise<ChunkRunner | ErrorData> = (async () => {
   try {
-    const handler = await loadHandler(setup.handler);
+    const handler = setup.steps ? await loadChain(setup.steps, shared) : await loadHandler(setup.handler);
     if (handler.setup) await handler.setup(lifecycleContext(shared));
     loaded = handler;
     return new ChunkRunner(setup, handler, shared);

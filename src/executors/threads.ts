@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import Tinypool from 'tinypool';
 import { OpError, TimeoutError, describeCause } from '../core/errors.js';
-import { addStats } from '../records/stats.js';
+import { addStats, addStepStats } from '../records/stats.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
 import { emptyResult, failedRecords } from '../records/failed-records.js';
@@ -152,6 +152,8 @@ export class ThreadsExecutor implements Executor {
       merged.out.push(...result.out);
       if (result.outLines) merged.outLines = [...(merged.outLines ?? []), ...result.outLines];
       addStats(merged.stats, result.stats);
+      merged.steps ??= [];
+      addStepStats(merged.steps, result.steps);
       merged.deadLetters.push(...result.deadLetters);
       merged.failure = result.failure;
     }

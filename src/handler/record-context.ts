@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import type { Context } from '../core/types.js';
+import type { SideSource, SideView } from './side-inputs.js';
 import { makeWorkdir } from './workdir.js';
 
 /** What every record's context shares within one thread. */
@@ -14,7 +15,11 @@ export interface SharedContext {
   workdir: { root: string; keep: boolean } | undefined;
   /** Where `ctx.log` writes; stderr unless a worker routes it elsewhere. */
   log: (line: string) => void;
+  /** With --side: the current version of the side inputs. */
+  side?: SideSource | undefined;
 }
+
+const NO_SIDE: SideView = { value: {}, version: 0 };
 
 /**
  * The `ctx` of one record attempt. A small class rather than an object literal so the
@@ -24,6 +29,8 @@ export class RecordContext implements Context {
   signal: AbortSignal;
   /** Set once `workdir()` made a directory, so the runner can remove it after success. */
   madeWorkdir: string | undefined;
+  /** Taken when the record starts: a new version is seen by the next record, never midway through this one. */
+  private readonly sideView: SideView;
 
   constructor(
     private readonly shared: SharedContext,
@@ -35,6 +42,7 @@ export class RecordContext implements Context {
   ) {
     this.signal = shared.signal;
     this.madeWorkdir = undefined;
+    this.sideView = shared.side?.current() ?? NO_SIDE;
   }
 
   get rank(): number {
@@ -48,6 +56,12 @@ export class RecordContext implements Context {
   }
   get config(): unknown {
     return this.shared.config;
+  }
+  get side(): Readonly<Record<string, unknown>> {
+    return this.sideView.value;
+  }
+  get sideVersion(): number {
+    return this.sideView.version;
   }
 
   log(...args: unknown[]): void {

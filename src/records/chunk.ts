@@ -1,3 +1,5 @@
+import type { SideShare } from '../handler/side-inputs.js';
+import type { StepSetup, StepStats } from './run-steps.js';
 import type { ErrorData, Kind } from '../core/errors.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
 import type { BatchLimits } from './batcher.js';
@@ -25,6 +27,10 @@ export interface ChunkSetup {
   batch: BatchLimits | undefined;
   /** With --journal: one `out` piece per record, named in `ChunkResult.outLines` (a journal entry each). */
   perRecord?: boolean | undefined;
+  /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
+  steps?: StepSetup[] | undefined;
+  /** With --side and worker threads: where workers follow the side inputs' versions. */
+  side?: SideShare | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */
@@ -63,4 +69,6 @@ export interface ChunkResult {
   ms: number;
   /** With `perRecord`: the line of the record (of a batch: its last) each `out` piece came from. */
   outLines?: number[] | undefined;
+  /** A chain's counters per step. */
+  steps?: StepStats[] | undefined;
 }

@@ -5,6 +5,7 @@ import { RecordContext, type SharedContext } from '../handler/record-context.js'
 import { removeWorkdir } from '../handler/workdir.js';
 import { withoutCr } from '../io/line-end.js';
 import { emitterFor, serialise, type Emitter } from './emit-results.js';
+import { StepError } from './run-steps.js';
 import { newStats, type Stats } from './stats.js';
 
 /** One line of the `--errors` file. */
@@ -205,6 +206,8 @@ export class RecordRunner {
 
   private recover(error: unknown, job: Job): string | Promise<string> {
     if (error instanceof OutputError) return this.fail(error, 'serialize', job);
+    // A step of a chain failed after its own retries: dead-lettered under the step's name.
+    if (error instanceof StepError) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
     // A failure that already stops the run (a record's, without --errors) passes through.
     if (error instanceof RecordError) throw error;
     if (job.attempt > this.options.retries || this.options.shared.signal.aborted) return this.fail(error, this.options.kind, job);

@@ -8,6 +8,7 @@ import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
+import type { StepStats } from './run-steps.js';
 import { runLines, runRecords, type LineRun, type LineStart } from './run-lines.js';
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
@@ -128,6 +129,7 @@ export class ChunkRunner {
     this.active.delete(runner);
     const rest = window.take();
     if (rest) out.push(rest);
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines };
+    const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps };
   }
 }

@@ -1,0 +1,42 @@
+import { UsageError } from '../src/core/errors.js';
+
+/** Words that join the steps of a chain: `then`, and `+` as Miller writes it. */
+const JOINERS = new Set(['then', '+']);
+
+/** The commands that may be a step of a chain. */
+export const STEP_COMMANDS = ['map', 'filter', 'slice'] as const;
+export type StepCommand = (typeof STEP_COMMANDS)[number];
+
+/**
+ * The flags that belong to the whole chain: written with any step, given at most once.
+ * The others (--concurrency, --retries, --retry-delay, --timeout, --config) are the step's own.
+ */
+export const RUN_FLAGS = new Set(['in', 'out', 'input-format', 'workers', 'unordered', 'errors', 'max-errors', 'id', 'workdir', 'keep-workdirs', 'stats', 'quiet', 'progress', 'side', 'every', 'debug']);
+
+/** True when argv holds a joiner word (before any `--`). */
+export function isChain(argv: readonly string[]): boolean {
+  for (const word of argv) {
+    if (word === '--') return false;
+    if (JOINERS.has(word)) return true;
+  }
+  return false;
+}
+
+/**
+ * `map A then filter B --retries 2 + slice C` → [['map', 'A'], ['filter', 'B', '--retries', '2'], ['slice', 'C']]:
+ * each step starts with its command's name.
+ */
+export function splitSteps(first: StepCommand | string, argv: readonly string[]): Array<{ command: StepCommand; argv: string[] }> {
+  const steps: string[][] = [[first]];
+  for (const word of argv) {
+    if (JOINERS.has(word)) steps.push([]);
+    else steps.at(-1)!.push(word);
+  }
+  return steps.map((words, k) => {
+    const [command, ...rest] = words;
+    if (command === undefined) throw new UsageError(`step ${k + 1} of the chain is empty`);
+    if (command === 'batch') throw new UsageError(`step ${k + 1}: batch is not yet a step of a chain; pipe into op batch`);
+    if (!(STEP_COMMANDS as readonly string[]).includes(command)) throw new UsageError(`step ${k + 1}: ${command} is not a step; a chain joins ${STEP_COMMANDS.join(', ')} with then or +`);
+    return { command: command as StepCommand, argv: rest };
+  });
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { Args } from '@oclif/core';
+import { UsageError } from '../src/core/errors.js';
+import { splitWords } from '../src/io/split-words.js';
+import { fsReason } from '../src/io/fs-reason.js';
+import { HandlerCommand } from './base-handler.js';
+import { handlerFlags } from './base-flags.js';
+
+export default class ChainCommand extends HandlerCommand {
+  static override summary = 'Run the steps of a chain written in FILE, one per line, in one process.';
+  static override description = `FILE holds the words of a chain, one step per line: a step is map, filter or slice, its HANDLER and its own flags, with words quoted as in a shell (blanks separate words; 'single' and "double" quotes keep text as written), and never run through a shell. # starts a comment line; blank lines are skipped. It runs as op STEP … then STEP … would.
+
+A chain runs in one process: each record is parsed once and serialised once, however many steps it passes, in every executor (with -w N each worker runs the whole chain on its chunks). Each step keeps its own --retries, --retry-delay, --timeout and --config; --concurrency of the chain is the largest of its steps'. The run's flags (--in, --out, -w, --errors, --max-errors, --stats, --progress, --side, …) may be written with any step or after FILE on the command line, once. A dead letter names the step that failed ("stage": "2:filter"); --stats adds each step's counters (in = out + dropped + errors per step). A filter step passes the record on as a value: what reaches the output is serialised again, so the bytes of a kept record are JSON.stringify's, not as read.`;
+  static override examples = [
+    { description: 'A chain kept in the repository.', command: `op chain steps.chain < in.ndjson > out.ndjson` },
+    { description: 'The same chain on the command line.', command: `op map ./clean.ts then filter 'r.ok' --retries 2 then slice 'r.items' -w 2 --errors dl.ndjson < in.ndjson` },
+  ];
+  static override args = {
+    file: Args.string({ required: false, ignoreStdin: true, description: 'The chain: one step per line, # comments.' }),
+  };
+  static override flags = handlerFlags;
+  // FILE, then run flags.
+  static override strict = false;
+  // Each step names its own kind; this one is unused.
+  protected readonly kind = 'map' as const;
+
+  override async run(): Promise<void> {
+    // Flag values and dependencies are checked first, in the words every command uses.
+    await this.parse(ChainCommand);
+    const [file, ...rest] = this.argv;
+    if (file === undefined || file.startsWith('-')) throw new UsageError('missing FILE: the chain, one step per line');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`${file}: ${fsReason(error)}`);
+    }
+    const steps = text
+      .split('\n')
+      .map((line, k) => ({ line: line.trim(), k }))
+      .filter(({ line }) => line !== '' && !line.startsWith('#'))
+      .map(({ line, k }) => splitWords(line, `${file}:${k + 1}`));
+    if (steps.length === 0) throw new UsageError(`${file}: no steps`);
+    const [first, ...more] = steps;
+    const argv = [...first!.slice(1), ...more.flatMap((words) => ['then', ...words])];
+    // Run flags after FILE go with the last step; each may still be given only once.
+    await this.runChain(first![0]!, [...argv, ...rest]);
+  }
+}

@@ -1,0 +1,228 @@
+import { waitBeforeRetry } from '../core/backoff.js';
+import { OpError, TimeoutError, type Kind, type Stage } from '../core/errors.js';
+import type { Context } from '../core/types.js';
+import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
+import { RecordContext, type SharedContext } from '../handler/record-context.js';
+import { newStats, type Stats } from './stats.js';
+
+/** One step of a `then` chain, as plain data so a worker thread can rebuild it. */
+export interface StepSetup {
+  kind: Exclude<Kind, 'batch'>;
+  handler: HandlerSpec;
+  retries: number;
+  retryDelay: number;
+  timeout: number | undefined;
+  config: unknown;
+}
+
+/** A step's counters, named `2:filter`: in = out + dropped + errors, per step. */
+export interface StepStats extends Stats {
+  step: string;
+}
+
+/** A record failed inside step `stage`: the runner dead-letters it under that name. */
+export class StepError extends OpError {
+  constructor(
+    readonly stepCause: unknown,
+    stage: Stage,
+    readonly attempts: number,
+  ) {
+    super('step failed', { stage, cause: stepCause });
+  }
+}
+
+interface Step {
+  setup: StepSetup;
+  label: Stage;
+  loaded: LoadedHandler;
+  shared: SharedContext;
+  needsContext: boolean;
+  stats: Stats;
+}
+
+/**
+ * A chain as one handler of kind slice: the parsed record goes through each step as a
+ * value (map: 1 → 0/1, filter: keep or drop, slice: 1 → N), and the values that come out
+ * of the last step are serialised once, by the runner. So a chain of three steps parses
+ * and serialises each record once, where a pipe of three processes does it three times.
+ * Each step keeps its own retries, timeout and config; a failure is thrown as a StepError
+ * naming the step.
+ */
+export async function loadChain(setups: StepSetup[], shared: SharedContext): Promise<LoadedHandler & { stepStats(): StepStats[] }> {
+  const steps: Step[] = [];
+  for (const [k, setup] of setups.entries()) {
+    const loaded = await loadHandler(setup.handler);
+    steps.push({
+      setup,
+      label: `${k + 1}:${setup.kind}`,
+      loaded,
+      shared: { ...shared, config: setup.config },
+      needsContext: loaded.wantsContext || setup.timeout !== undefined,
+      stats: newStats(),
+    });
+  }
+  const fn = (record: unknown, ctx: Context): unknown => {
+    const out: unknown[] = [];
+    const pending = runValue(steps, 0, record, ctx as RecordContext | undefined, out);
+    return pending ? pending.then(() => out) : out;
+  };
+  const lifecycle = (which: 'setup' | 'teardown') => async (ctx: Context) => {
+    for (const step of steps) await step.loaded[which]?.(new RecordContext(step.shared, ctx.index, ctx.line, ctx.source, ctx.attempt, undefined));
+  };
+  return {
+    fn,
+    // The record's place and index reach every step's ctx through the chain's own.
+    wantsContext: steps.some((step) => step.needsContext),
+    setup: steps.some((step) => step.loaded.setup) ? lifecycle('setup') : undefined,
+    teardown: steps.some((step) => step.loaded.teardown) ? lifecycle('teardown') : undefined,
+    stepStats: () => steps.map((step) => ({ step: step.label, ...takeStats(step) })),
+  };
+}
+
+function takeStats(step: Step): Stats {
+  const stats = step.stats;
+  step.stats = newStats();
+  return stats;
+}
+
+/** A step's result that drops the value. */
+const SKIP: unique symbol = Symbol('skip');
+/** A slice step's values (a map's result may itself be an array, so they are marked). */
+class Many {
+  constructor(readonly values: unknown[]) {}
+}
+type Yield = unknown;
+
+/**
+ * Runs one value through steps[from…] into `out`; synchronous (no promise, no array per
+ * step) as long as every handler returns plain values.
+ */
+function runValue(steps: Step[], from: number, value: unknown, ctx: RecordContext | undefined, out: unknown[]): Promise<void> | undefined {
+  let current = value;
+  for (let k = from; k < steps.length; k++) {
+    const result = callStep(steps[k]!, current, ctx);
+    if (result === SKIP) return undefined;
+    if (result instanceof Promise) return result.then((resolved: Yield) => runYield(steps, k + 1, resolved, ctx, out));
+    if (result instanceof Many) return runMany(steps, k + 1, result.values, ctx, out);
+    current = result;
+  }
+  out.push(current);
+  return undefined;
+}
+
+function runYield(steps: Step[], next: number, result: Yield, ctx: RecordContext | undefined, out: unknown[]): Promise<void> | undefined {
+  if (result === SKIP) return undefined;
+  if (result instanceof Many) return runMany(steps, next, result.values, ctx, out);
+  return runValue(steps, next, result, ctx, out);
+}
+
+/** Each of a slice's values through the rest, in order; asynchronous from the first that is. */
+function runMany(steps: Step[], from: number, values: unknown[], ctx: RecordContext | undefined, out: unknown[]): Promise<void> | undefined {
+  for (let v = 0; v < values.length; v++) {
+    const pending = runValue(steps, from, values[v], ctx, out);
+    if (pending) {
+      return pending.then(async () => {
+        for (const value of values.slice(v + 1)) await runValue(steps, from, value, ctx, out);
+      });
+    }
+  }
+  return undefined;
+}
+
+/** One value through one step: SKIP, a value, Many values, or a promise of one of those. */
+function callStep(step: Step, value: unknown, ctx: RecordContext | undefined, attempt = 1): Yield {
+  if (attempt === 1) step.stats.in++;
+  const input = step.setup.retries > 0 ? structuredClone(value) : value;
+  let result: unknown;
+  try {
+    result = invoke(step, value, ctx, attempt);
+  } catch (error) {
+    return retryOrFail(step, input, ctx, attempt, error);
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (resolved) => yieldOf(step, value, resolved),
+      (error: unknown) => retryOrFail(step, input, ctx, attempt, error),
+    );
+  }
+  try {
+    return yieldOf(step, value, result);
+  } catch (error) {
+    return retryOrFail(step, input, ctx, attempt, error);
+  }
+}
+
+function invoke(step: Step, value: unknown, outer: RecordContext | undefined, attempt: number): unknown {
+  if (!step.needsContext || outer === undefined) return step.loaded.fn(value, undefined as never);
+  const ctx = new RecordContext(step.shared, outer.index, outer.line, outer.source, attempt, outer.id);
+  const ms = step.setup.timeout;
+  if (ms === undefined) return step.loaded.fn(value, ctx);
+  const controller = new AbortController();
+  ctx.signal = AbortSignal.any([controller.signal, step.shared.signal]);
+  const result = step.loaded.fn(value, ctx);
+  if (!isThenable(result)) return result;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new TimeoutError(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+    result.then(
+      (resolved) => (clearTimeout(timer), resolve(resolved)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
+
+function retryOrFail(step: Step, input: unknown, ctx: RecordContext | undefined, attempt: number, error: unknown): Promise<Yield> {
+  if (error instanceof StepError) throw error;
+  if (attempt > step.setup.retries || step.shared.signal.aborted) {
+    step.stats.errors++;
+    throw new StepError(error, step.label, attempt);
+  }
+  return waitBeforeRetry(step.setup.retryDelay, attempt, step.shared.signal).then(() => {
+    step.stats.retries++;
+    return callStep(step, structuredClone(input), ctx, attempt + 1);
+  });
+}
+
+/** What a step's result means for the stream, by the step's kind. */
+function yieldOf(step: Step, value: unknown, result: unknown): Yield {
+  const stats = step.stats;
+  switch (step.setup.kind) {
+    case 'map':
+      if (result === undefined) return stats.dropped++, SKIP;
+      return stats.out++, result;
+    case 'filter':
+      if (!result) return stats.dropped++, SKIP;
+      return stats.out++, value;
+    case 'slice': {
+      const values = sliceValues(result);
+      return Array.isArray(values) ? countMany(stats, values) : values.then((all) => countMany(stats, all));
+    }
+  }
+}
+
+function sliceValues(result: unknown): unknown[] | Promise<unknown[]> {
+  if (result === undefined || result === null) return [];
+  if (Array.isArray(result)) return result.filter((value) => value !== undefined);
+  if (typeof result === 'object' && Symbol.iterator in result) return [...(result as Iterable<unknown>)].filter((value) => value !== undefined);
+  if (typeof result === 'object' && Symbol.asyncIterator in result) return collect(result as AsyncIterable<unknown>);
+  throw new TypeError(`handler returned a ${typeof result}, not an array or iterable`);
+}
+
+async function collect(values: AsyncIterable<unknown>): Promise<unknown[]> {
+  const all: unknown[] = [];
+  for await (const value of values) if (value !== undefined) all.push(value);
+  return all;
+}
+
+function countMany(stats: Stats, values: unknown[]): Yield {
+  if (values.length === 0) return stats.dropped++, SKIP;
+  stats.out += values.length;
+  return new Many(values);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
