@@ -14,6 +14,7 @@ import { ChunkRing } from './chunk-ring.js';
 import { Delivery } from './deliver-results.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
+import type { QueueOptions } from './queue-source.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface OperatorOptions {
@@ -45,6 +46,8 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** `--from URL`: records come from a queue instead of `inputs` (engine/queue-source.ts). */
+  queue?: QueueOptions | undefined;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   try {
     const executor = await startExecutor(options, setup, handler, stop);
     delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered });
-    failure = await pump(options, executor, delivery, stop);
+    failure = options.queue ? await pumpQueue(options.queue, { command: options.command, rank: options.rank, batch: options.batch, executor, delivery, stop }) : await pump(options, executor, delivery, stop);
   } catch (error) {
     failure = error;
   }
@@ -76,7 +79,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   failure ??= await endOutputs(sink, errorSink);
   const stats = delivery?.stats;
   const deadLettered = stop.exitCode === undefined && failure === undefined && stats !== undefined && stats.errors > 0;
-  if (deadLettered && !options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.errors}\n`);
+  if (deadLettered && !options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.queue ? `op queue dead ${options.queue.from}` : options.errors}\n`);
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
@@ -86,6 +89,12 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   if (failure !== undefined) throw failure;
   if (!deadLettered) return EXIT.ok;
   return EXIT.deadLettered;
+}
+
+/** Loaded only with --from, so other runs never load the Redis client. */
+async function pumpQueue(...args: Parameters<typeof import('./queue-source.js').pumpQueue>): Promise<unknown> {
+  const { pumpQueue: pumpFrom } = await import('./queue-source.js');
+  return pumpFrom(...args);
 }
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
@@ -177,12 +186,15 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     retries: options.retries,
     retryDelay: options.retryDelay,
     timeout: options.timeout,
-    deadLetters: options.errors !== undefined,
+    // A queue takes failed records into its :dead stream.
+    deadLetters: options.errors !== undefined || options.queue !== undefined,
     idField: options.idField,
     config: options.config,
     workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
     rank: options.rank,
     world: options.world,
     batch: options.batch,
+    // --to stores each record's results with its entry; a chunk then runs in order.
+    ...(options.queue?.to === undefined ? {} : { recordSpans: true, unordered: false }),
   };
 }

@@ -118,6 +118,7 @@ export class ThreadsExecutor implements Executor {
    */
   private async isolate(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     const merged = emptyResult();
+    if (this.setup.recordSpans) merged.spans = [];
     for (const unit of chunkUnits(chunk)) {
       if (merged.failure) break;
       const start = chunk.bytes.byteOffset + unit.start;
@@ -133,6 +134,7 @@ export class ThreadsExecutor implements Executor {
       merged.out.push(...result.out);
       addStats(merged.stats, result.stats);
       merged.deadLetters.push(...result.deadLetters);
+      merged.spans?.push(...(result.spans ?? []));
       merged.failure = result.failure;
     }
     return merged;

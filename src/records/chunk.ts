@@ -23,6 +23,11 @@ export interface ChunkSetup {
   world: number;
   /** op batch: how records are grouped (the reader cuts the batches). */
   batch: BatchLimits | undefined;
+  /**
+   * Report where each record's output lies in `out` (ChunkResult.spans), for a sink that
+   * stores every record's result with its input (`--to` a queue). Off: the hot path is unchanged.
+   */
+  recordSpans?: boolean | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */
@@ -57,4 +62,10 @@ export interface ChunkResult {
   setupFailure: ErrorData | undefined;
   /** Time the chunk function spent on it, for task sizing. */
   ms: number;
+  /**
+   * With ChunkSetup.recordSpans: per unit that produced output (a record, or for op batch a
+   * batch), in output order, two numbers: the line of its last record and the UTF-8 bytes of
+   * its output. A unit's output is the next that many bytes of `out`.
+   */
+  spans?: number[] | undefined;
 }

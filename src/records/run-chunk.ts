@@ -8,7 +8,7 @@ import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
-import { runLines, runRecords, type LineRun } from './run-lines.js';
+import { runLines, runRecords, type LineRun, type LineStart } from './run-lines.js';
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
 const WINDOW_PER_SLOT = 16;
@@ -77,7 +77,9 @@ export class ChunkRunner {
       beforeRecord: options.beforeRecord,
     };
     const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
-    const start = batcher && ((text: string, line: number, index: number, bad: Parameters<Batcher['add']>[4]) => batcher.add(text, line, index, chunk.source, bad));
+    let start: LineStart | undefined = batcher && ((text, line, index, bad) => batcher.add(text, line, index, chunk.source, bad));
+    const spans: number[] | undefined = setup.recordSpans ? [] : undefined;
+    if (spans) start = spanning(spans, start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad)));
     let line = chunk.firstLine;
     for (const piece of cutPieces(chunk.bytes)) {
       const { lines, bad } = decodeLines(piece);
@@ -85,10 +87,29 @@ export class ChunkRunner {
       line += lines.length;
       if (run.halted()) break;
     }
-    if (batcher && !run.halted()) await runRecords(run, 1, () => batcher.flush());
+    if (batcher && !run.halted()) await runRecords(run, 1, spans ? () => spanOf(spans, line - 1, batcher.flush()) : () => batcher.flush());
     await window.drain();
     const rest = window.take();
     if (rest) out.push(rest);
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, spans };
   }
+}
+
+/** `start`, noting for each unit of output the line it ended at and its bytes (ChunkResult.spans). */
+function spanning(spans: number[], start: LineStart): LineStart {
+  return (text, line, index, bad) => spanOf(spans, line, start(text, line, index, bad));
+}
+
+function spanOf(spans: number[], line: number, result: string | Promise<string> | undefined): string | Promise<string> | undefined {
+  if (result === undefined) return undefined;
+  // Slots are taken in start order, which is output order (--to runs a chunk in order).
+  const at = spans.push(line, 0) - 1;
+  if (typeof result === 'string') {
+    spans[at] = Buffer.byteLength(result);
+    return result;
+  }
+  return result.then((text) => {
+    spans[at] = Buffer.byteLength(text);
+    return text;
+  });
 }
