@@ -195,7 +195,9 @@ async function deadLetter(consumer: QueueConsumer, started: Started[], letters: 
     const one = started[k];
     if (!one || dead.has(k)) continue;
     dead.add(k);
-    await consumer.deadLetter(one.entry.id, { line: one.entry.line, starts: one.starts, error: letter.error });
+    // The record's error crossed threads as {name, message}; it is stored as such.
+    const error = Object.assign(new Error(letter.error.message), { name: letter.error.name });
+    await consumer.deadLetter(one.entry.id, { line: one.entry.line, starts: one.starts, error });
   }
 }
 
