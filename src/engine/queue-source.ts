@@ -31,8 +31,14 @@ export interface QueueRun {
   stop: StopSignal;
 }
 
-/** Entries per read at most: 5,000 lines of ~100 bytes fill about half a chunk. */
-const MAX_READ = 5000;
+/** Entries per read at most: bounds a chunk's memory (2,000 lines of ~200 bytes: 400 KB). */
+const MAX_READ = 2000;
+/**
+ * A read aims at this much handler time: long enough that the three round trips of a
+ * chunk (read, note starts, ack) are amortised over many records, short enough that a
+ * slow handler does not sit on entries other consumers could take.
+ */
+const CHUNK_MS = 200;
 /** How long an empty read waits for new entries; SIGINT cuts it short. */
 const BLOCK_MS = 500;
 
@@ -65,7 +71,7 @@ export async function pumpQueue(queue: QueueOptions, run: QueueRun): Promise<unk
   const ring = new ChunkRing(executor.capacity + 1, executor.slotBytes);
   const unlisten = stop.onStop(() => void consumer.interrupt());
   const halted = (): boolean => stop.stopped || delivery.failed;
-  const state: PumpState = { consumer, queue, run, ring, index: 0, source: from.shown };
+  const state: PumpState = { consumer, queue, run, ring, index: 0, source: from.shown, msPerRecord: 1 };
   let failure: unknown;
   let lineBytes = 100;
   try {
@@ -75,7 +81,8 @@ export async function pumpQueue(queue: QueueOptions, run: QueueRun): Promise<unk
         ring.release(slot);
         break;
       }
-      const max = Math.max(1, Math.min(MAX_READ, Math.floor(executor.chunkBytes() / lineBytes)));
+      const byTime = Math.floor(CHUNK_MS / state.msPerRecord);
+      const max = Math.max(1, Math.min(MAX_READ, byTime, Math.max(1, Math.floor(executor.chunkBytes() / lineBytes)) * 16));
       const entries = await consumer.read(max, BLOCK_MS);
       if (entries.length === 0) {
         ring.release(slot);
@@ -126,6 +133,8 @@ interface PumpState {
   /** Record index of the next chunk's first record (ctx/i), across the run. */
   index: number;
   source: string;
+  /** Handler time per record, averaged over chunks: sets how many entries a read takes. */
+  msPerRecord: number;
 }
 
 /** An entry about to run, and its handler starts including this one. */
@@ -159,6 +168,7 @@ function startChunk(state: PumpState, slot: Slot, started: Started[]): void {
   state.index += started.length;
   const dead = new Set<number>();
   const result = run.executor.run(chunk, { errorLimit: undefined }).then(async (value) => {
+    state.msPerRecord = Math.max(0.001, (state.msPerRecord + value.ms / started.length) / 2);
     if (value.setupFailure || value.failure) return value;
     await deadLetter(consumer, started, value.deadLetters, dead);
     const settled: ChunkResult = { ...value, deadLetters: [], deadLetterAt: [] };
