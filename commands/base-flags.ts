@@ -176,4 +176,37 @@ export const handlerFlags = {
     helpGroup: 'REPORTING',
   }),
   ...reportFlags,
+  from: Flags.string({
+    summary: 'Consume the work queue URL (redis://host[:port][/db]/NAME) instead of reading input; failed records go to its :dead stream.',
+    helpValue: 'URL',
+    exclusive: ['in', 'errors'],
+    helpGroup: 'QUEUE',
+  }),
+  to: Flags.string({
+    summary: "With --from: add each record's results to the queue's :out stream, acked in the same script (exactly once); without it results go to stdout, acked once flushed (at least once).",
+    helpValue: 'URL',
+    dependsOn: ['from'],
+    exclusive: ['out'],
+    helpGroup: 'QUEUE',
+  }),
+  group: Flags.string({ summary: 'With --from: the consumer group.', helpValue: 'NAME', default: 'opkit', helpGroup: 'QUEUE' }),
+  visibility: wholeNumber({
+    summary: 'With --from: an entry idle this long is claimed by another consumer; a live consumer extends its own every MS/3.',
+    helpValue: 'MS',
+    min: 3,
+    default: 60_000,
+    helpGroup: 'QUEUE',
+  }),
+  'max-deliveries': wholeNumber({
+    summary: "With --from: move an entry to :dead once its handler was started N times (a record that kills its consumer).",
+    helpValue: 'N',
+    min: 1,
+    default: 5,
+    helpGroup: 'QUEUE',
+  }),
+  drain: Flags.boolean({
+    summary: 'With --from: exit 0 when the queue has no new and no pending entries (else run until SIGINT/SIGTERM).',
+    dependsOn: ['from'],
+    helpGroup: 'QUEUE',
+  }),
 };

@@ -15,6 +15,10 @@ ${EXAMPLE_FILES}`;
     { description: 'Double a score in place.', command: `op map '(r.s2 = r.score * 2, r)' < data.ndjson > out.ndjson` },
     { description: 'Keep going past failures, dead-lettering them.', command: `op map ./enrich.ts -c 8 --retries 2 --errors failed.ndjson < jobs.ndjson` },
     { description: 'Survive kill -9: run the same command again to resume; journaled records are not run again.', command: `op map ./enrich.ts -c 8 --journal run.journal --errors failed.ndjson < jobs.ndjson > out.ndjson` },
+    {
+      description: 'Consume a Redis Streams work queue on any number of hosts; each result is stored with its input exactly once, failures go to :dead (see op queue).',
+      command: `op map ./enrich.ts -w auto --from redis://10.0.0.5/jobs --to redis://10.0.0.5/jobs --drain`,
+    },
   ];
   static override args = {
     handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path.' }),

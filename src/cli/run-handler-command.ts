@@ -10,6 +10,12 @@ import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import type { StepSetup } from '../records/run-steps.js';
 import { reportError } from './report-error.js';
+import type { QueueOptions } from '../engine/queue-source.js';
+import { parseQueueUrl } from '../queue/queue-url.js';
+
+const DEFAULT_GROUP = 'opkit';
+const DEFAULT_VISIBILITY_MS = 60_000;
+const DEFAULT_MAX_DELIVERIES = 5;
 
 /** The flags every handler command parses (see commands/base-flags.ts). */
 export interface HandlerCommandFlags {
@@ -43,6 +49,12 @@ export interface HandlerCommandFlags {
   size?: number | undefined;
   bytes?: string | undefined;
   wait?: number | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  group?: string | undefined;
+  visibility?: number | undefined;
+  'max-deliveries'?: number | undefined;
+  drain?: boolean | undefined;
 }
 
 /** Flags → engine options → exit status. Every failure is reported here, once. */
@@ -55,7 +67,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       command,
       kind,
       handler: handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
-      inputs: flags.in?.length ? flags.in : ['-'],
+      inputs: flags.from !== undefined ? [] : flags.in?.length ? flags.in : ['-'],
       output: fillRankTemplate(flags.out, { rank, world }),
       inputFormat: flags['input-format'],
       concurrency: flags.concurrency,
@@ -80,6 +92,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
       ...sideOptions(flags),
       steps,
+      queue: queueOptions(flags),
     });
   } catch (error) {
     reportError(error, command, flags.debug);
@@ -121,6 +134,25 @@ export async function runChainCommand(command: string, steps: ChainStepInput[], 
 function sideOptions(flags: HandlerCommandFlags): { side: SideSpec[]; sideEveryMs: number | undefined } {
   const sideEveryMs = flags.every === undefined ? undefined : parseDuration(flags.every);
   return { side: parseSideSpecs(flags.side ?? [], sideEveryMs), sideEveryMs };
+}
+
+/** --from URL: the queue the records come from, and how it is consumed. */
+function queueOptions(flags: HandlerCommandFlags): QueueOptions | undefined {
+  if (flags.from === undefined) return undefined;
+  // The queue is itself the record of what was done: acked entries are not delivered again.
+  if (flags.journal !== undefined) throw new UsageError('--journal does not combine with --from: the queue keeps its own record of what was done');
+  // Named now, so a bad URL is a usage error before anything connects.
+  const from = parseQueueUrl(flags.from);
+  // The result and the ack are written by one script, so both streams live on one server.
+  if (flags.to !== undefined && parseQueueUrl(flags.to).server !== from.server) throw new UsageError(`--to ${flags.to}: must be on the same Redis server and database as --from`);
+  return {
+    from: flags.from,
+    to: flags.to,
+    group: flags.group ?? DEFAULT_GROUP,
+    visibilityMs: flags.visibility ?? DEFAULT_VISIBILITY_MS,
+    maxDeliveries: flags['max-deliveries'] ?? DEFAULT_MAX_DELIVERIES,
+    drain: flags.drain === true,
+  };
 }
 
 /** op batch: at least one of --size, --bytes, --wait decides when a batch is full. */

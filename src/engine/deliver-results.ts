@@ -18,6 +18,8 @@ export interface DeliveryOptions {
 /** What a delivered chunk stood for in the input. */
 export interface Delivered {
   bytes: number;
+  /** Runs once the chunk's output was written and flushed, before the next chunk is written (a queue acks here). */
+  written?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -92,6 +94,11 @@ export class Delivery {
     }
     // A slow --errors file holds the run back too.
     await errorSink?.drain();
+    // Output that never reached the reader (a closed pipe) is not acknowledged.
+    if (chunk.written && !sink.closed) {
+      await sink.flush();
+      if (!sink.closed) await chunk.written();
+    }
     addStats(this.stats, result.stats);
     addStepStats(this.steps, result.steps);
     this.bytesDone += chunk.bytes;

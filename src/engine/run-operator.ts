@@ -19,6 +19,7 @@ import { Journal, type FsyncPolicy } from './journal.js';
 import { journalHeader } from './journal-header.js';
 import { startProgress, type ProgressCounters } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
+import type { QueueOptions } from './queue-source.js';
 import { StopSignal } from './stop-signal.js';
 
 /** Chunks whose results may wait for the journal's fsync (2-3 ms here, ~1,000 records a chunk) while reading goes on. */
@@ -62,6 +63,8 @@ export interface OperatorOptions {
   sideEveryMs?: number | undefined;
   /** A `then` chain: its steps replace `handler`, and `kind` is slice. */
   steps?: StepSetup[] | undefined;
+  /** `--from URL`: records come from a queue instead of `inputs` (engine/queue-source.ts). */
+  queue?: QueueOptions | undefined;
 }
 
 /**
@@ -89,7 +92,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     journal = options.journal && (await openJournal(options));
     const executor = await startExecutor(options, setup, handler, stop, side);
     delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
-    failure = await pump(options, executor, delivery, stop, journal);
+    failure = options.queue
+      ? await pumpQueue(options.queue, { command: options.command, rank: options.rank, batch: options.batch, executor, delivery, stop })
+      : await pump(options, executor, delivery, stop, journal);
   } catch (error) {
     failure = error;
   }
@@ -103,7 +108,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   failure ??= await endOutputs(sink, errorSink);
   const stats = delivery?.stats;
   const deadLettered = stop.exitCode === undefined && failure === undefined && stats !== undefined && stats.errors > 0;
-  if (deadLettered && !options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.errors}\n`);
+  if (deadLettered && !options.quiet) process.stderr.write(`${options.command}: ${stats.errors} of ${stats.in} records failed; see ${options.queue ? `op queue dead ${options.queue.from}` : options.errors}\n`);
   // The summary is the last line on stderr, for scripts that read it.
   if (options.stats && stats) {
     const ms = Math.round(performance.now() - started);
@@ -115,6 +120,12 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   if (failure !== undefined) throw failure;
   if (!deadLettered) return EXIT.ok;
   return EXIT.deadLettered;
+}
+
+/** Loaded only with --from, so other runs never load the Redis client. */
+async function pumpQueue(...args: Parameters<typeof import('./queue-source.js').pumpQueue>): Promise<unknown> {
+  const { pumpQueue: pumpFrom } = await import('./queue-source.js');
+  return pumpFrom(...args);
 }
 
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
@@ -241,7 +252,8 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     retries: options.retries,
     retryDelay: options.retryDelay,
     timeout: options.timeout,
-    deadLetters: options.errors !== undefined,
+    // A queue takes failed records into its :dead stream.
+    deadLetters: options.errors !== undefined || options.queue !== undefined,
     idField: options.idField,
     config: options.config,
     workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
@@ -250,6 +262,8 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     batch: options.batch,
     perRecord: options.journal !== undefined,
     steps: options.steps,
+    // --to stores each record's results with its entry; a chunk then runs in order.
+    ...(options.queue?.to === undefined ? {} : { recordSpans: true, unordered: false }),
   };
 }
 

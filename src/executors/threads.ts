@@ -137,6 +137,7 @@ export class ThreadsExecutor implements Executor {
    */
   private async isolate(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     const merged = emptyResult();
+    if (this.setup.recordSpans) merged.spans = [];
     for (const unit of chunkUnits(chunk)) {
       if (merged.failure) break;
       const start = chunk.bytes.byteOffset + unit.start;
@@ -155,6 +156,7 @@ export class ThreadsExecutor implements Executor {
       merged.steps ??= [];
       addStepStats(merged.steps, result.steps);
       merged.deadLetters.push(...result.deadLetters);
+      merged.spans?.push(...(result.spans ?? []));
       merged.failure = result.failure;
     }
     return merged;

@@ -13,6 +13,8 @@ export interface Sink {
   end(): Promise<void>;
   /** Resolves once buffered output is written, when there is a backlog; else undefined. */
   drain(): Promise<void> | undefined;
+  /** Resolves once everything written so far reached the file or pipe (what a queue acks after); else undefined. */
+  flush(): Promise<void> | undefined;
   /** True once the reader went away (EPIPE): further output is discarded. */
   readonly closed: boolean;
 }
@@ -94,6 +96,11 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
     drain() {
       return closed || !stream.writableNeedDrain ? undefined : Promise.race([drained(), gone]);
     },
+    flush() {
+      if (closed || stream.writableLength === 0) return undefined;
+      // Writes complete in order: the callback of an empty write comes after every write before it.
+      return Promise.race([new Promise<void>((resolve) => stream.write(EMPTY, () => resolve())), gone]);
+    },
     async end() {
       if (!closed) {
         if (shared) {
@@ -109,6 +116,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
   };
 }
 
+const EMPTY = new Uint8Array(0);
+
 function countLines(text: string | Uint8Array): number {
   let n = 0;
   if (typeof text === 'string') for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
@@ -121,7 +130,7 @@ function countLines(text: string | Uint8Array): number {
  * fails when the descriptor is a socket); a file is opened now, so a bad path is reported
  * before any input is read.
  */
-function openStream(path: string | undefined, flag: string): NodeJS.WritableStream & { writableNeedDrain: boolean; writableEnded: boolean } {
+function openStream(path: string | undefined, flag: string): NodeJS.WritableStream & { writableNeedDrain: boolean; writableEnded: boolean; writableLength: number } {
   if (path === undefined || path === '-' || path === '/dev/stdout') return process.stdout;
   if (path === '/dev/stderr') return process.stderr;
   let fd: number;

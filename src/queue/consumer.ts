@@ -38,6 +38,11 @@ export interface ConsumerOptions {
   heartbeat?: boolean;
   /** Told when a connection is lost (the consumer reconnects by itself). */
   log?: (message: string) => void;
+  /**
+   * Where ackWithResults adds results: another queue's `:out` on the same server (under
+   * Redis Cluster, the same queue, since the script touches both keys); default this queue's.
+   */
+  resultsKey?: string | undefined;
 }
 
 /** A failed record on its way to `:dead`. */
@@ -79,6 +84,7 @@ export class QueueConsumer {
   private lastClaimAt = 0;
   private readerId: number | undefined;
   private closed = false;
+  private resultsKey: string;
 
   private constructor(
     readonly address: QueueAddress,
@@ -88,7 +94,9 @@ export class QueueConsumer {
     private readonly link: RedisLink,
     private readonly reader: RedisLink,
     private readonly heartbeat: Heartbeat | undefined,
-  ) {}
+  ) {
+    this.resultsKey = address.keys.out;
+  }
 
   /** Connects (a command link, a reading link, the heartbeat thread) and creates the group if needed. */
   static async open(options: ConsumerOptions): Promise<QueueConsumer> {
@@ -107,6 +115,7 @@ export class QueueConsumer {
       await ensureGroup(link, address.keys.in, group);
       const heartbeat = options.heartbeat === false ? undefined : await startHeartbeat({ server: address.server, stream: address.keys.in, group, consumer: name, everyMs: Math.max(1, Math.floor(visibilityMs / 3)) });
       consumer = new QueueConsumer(address, group, name, visibilityMs, link, reader, heartbeat);
+      if (options.resultsKey !== undefined) consumer.resultsKey = options.resultsKey;
       return consumer;
     } catch (error) {
       link.destroy();
@@ -194,7 +203,7 @@ export class QueueConsumer {
     for (let k = 0; k < results.length; k += IDS_PER_CALL) {
       const args = [this.group];
       for (const { id, lines } of results.slice(k, k + IDS_PER_CALL)) args.push(id, String(lines.length), ...lines);
-      const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.address.keys.out, this.address.keys.starts], args);
+      const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.resultsKey, this.address.keys.starts], args);
       done.push(...acked.map((n) => n === 1));
     }
     for (const { id } of results) this.held.delete(id);

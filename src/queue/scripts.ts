@@ -83,10 +83,12 @@ return acked
 export const HEARTBEAT = defineLua(`
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])
 -- In slices: unpack() of more than ~8000 values overflows Lua's C stack.
+-- unpack() must come last in a call: in the middle of an argument list Lua keeps only its first value.
 for first = 1, #p, 1000 do
-  local ids = {}
-  for i = first, math.min(#p, first + 999) do ids[#ids + 1] = p[i][1] end
-  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids), 'JUSTID')
+  local args = {KEYS[1], ARGV[1], ARGV[2], 0}
+  for i = first, math.min(#p, first + 999) do args[#args + 1] = p[i][1] end
+  args[#args + 1] = 'JUSTID'
+  redis.call('XCLAIM', unpack(args))
 end
 return #p
 `);

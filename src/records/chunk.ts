@@ -31,6 +31,11 @@ export interface ChunkSetup {
   steps?: StepSetup[] | undefined;
   /** With --side and worker threads: where workers follow the side inputs' versions. */
   side?: SideShare | undefined;
+  /**
+   * Report where each record's output lies in `out` (ChunkResult.spans), for a sink that
+   * stores every record's result with its input (`--to` a queue). Off: the hot path is unchanged.
+   */
+  recordSpans?: boolean | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */
@@ -71,4 +76,10 @@ export interface ChunkResult {
   outLines?: number[] | undefined;
   /** A chain's counters per step. */
   steps?: StepStats[] | undefined;
+  /**
+   * With ChunkSetup.recordSpans: per unit that produced output (a record, or for op batch a
+   * batch), in output order, two numbers: the line of its last record and the UTF-8 bytes of
+   * its output. A unit's output is the next that many bytes of `out`.
+   */
+  spans?: number[] | undefined;
 }

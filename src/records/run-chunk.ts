@@ -117,6 +117,8 @@ export class ChunkRunner {
       flush = () => tag(flushBatch(), last);
     }
     if (chunk.skip?.length) run.skip = new Set(chunk.skip);
+    const spans: number[] | undefined = setup.recordSpans ? [] : undefined;
+    if (spans) start = spanning(spans, start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad)));
     let line = chunk.firstLine;
     for (const piece of cutPieces(chunk.bytes)) {
       const { lines, bad } = decodeLines(piece);
@@ -124,12 +126,31 @@ export class ChunkRunner {
       line += lines.length;
       if (run.halted()) break;
     }
-    if (batcher && !run.halted()) await runRecords(run, 1, flush);
+    if (batcher && !run.halted()) await runRecords(run, 1, spans ? () => spanOf(spans, line - 1, batcher.flush()) : flush);
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
     if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps, spans };
   }
+}
+
+/** `start`, noting for each unit of output the line it ended at and its bytes (ChunkResult.spans). */
+function spanning(spans: number[], start: LineStart): LineStart {
+  return (text, line, index, bad) => spanOf(spans, line, start(text, line, index, bad));
+}
+
+function spanOf(spans: number[], line: number, result: string | Promise<string> | undefined): string | Promise<string> | undefined {
+  if (result === undefined) return undefined;
+  // Slots are taken in start order, which is output order (--to runs a chunk in order).
+  const at = spans.push(line, 0) - 1;
+  if (typeof result === 'string') {
+    spans[at] = Buffer.byteLength(result);
+    return result;
+  }
+  return result.then((text) => {
+    spans[at] = Buffer.byteLength(text);
+    return text;
+  });
 }
