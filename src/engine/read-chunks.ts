@@ -31,6 +31,8 @@ export interface ReadOptions {
   batch: BatchLimits | undefined;
   /** Bytes to aim for in the next chunk (the executor's task size); at most a ring slot. */
   chunkBytes: () => number;
+  /** The longest line taken (default MAX_LINE_BYTES); a longer one is one bad record. */
+  maxLineBytes?: number | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export interface ReadOptions {
  */
 export async function* readChunks(source: ChunkSource, options: ReadOptions): AsyncGenerator<SourceChunk> {
   const { ring, numbering, halted, batch } = options;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const fill = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
   const scanner = new ChunkScanner(batch);
   let slot = await ring.acquire();
@@ -76,7 +79,7 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
   }
   while (!halted()) {
     if (used === slot.buf.length) {
-      if (used < MAX_LINE_BYTES) {
+      if (used < maxLineBytes) {
         slot = growSlot(slot, used);
       } else {
         used = await skipRestOfLine(fill, slot);
