@@ -1,4 +1,5 @@
 import BatchCommand from './batch.js';
+import EachCommand from './each.js';
 import FilterCommand from './filter.js';
 import MapCommand from './map.js';
 import MergeCommand from './merge.js';
@@ -17,6 +18,7 @@ export const COMMANDS = {
   slice: SliceCommand,
   batch: BatchCommand,
   watch: WatchCommand,
+  each: EachCommand,
   shard: ShardCommand,
   merge: MergeCommand,
 };

@@ -30,6 +30,8 @@ export interface RunnerOptions {
   /** Without it, the first failure is thrown and stops the run. */
   deadLetter: ((entry: DeadLetter) => void) | undefined;
   maxErrors: number | undefined;
+  /** The dead letters' "stage" for a handler failure; the kind unless given (op each: "each"). */
+  stage?: string | undefined;
 }
 
 /** One record of a batch: parsed, and where it came from (a failed batch dead-letters each). */
@@ -175,7 +177,7 @@ export class RecordRunner {
   private recover(error: unknown, job: Job): string | Promise<string> {
     if (error instanceof OutputError) return this.fail(error, 'serialize', job);
     if (error instanceof OpError) throw error;
-    if (job.attempt > this.options.retries || this.options.shared.signal.aborted) return this.fail(error, this.options.kind, job);
+    if (job.attempt > this.options.retries || this.options.shared.signal.aborted || isFinal(error)) return this.fail(error, this.options.stage ?? this.options.kind, job);
     return this.retry(job);
   }
 
@@ -185,7 +187,7 @@ export class RecordRunner {
     return this.call(job.record, job.text, job.index, job.line, job.source, job.attempt + 1, job.members);
   }
 
-  private fail(cause: unknown, stage: Stage, job: Job): string {
+  private fail(cause: unknown, stage: Stage | string, job: Job): string {
     const place = { source: job.source, line: job.line };
     const deadLetter = this.options.deadLetter;
     if (!deadLetter) {
@@ -193,7 +195,7 @@ export class RecordRunner {
       const excerpt = job.members?.[0]?.text ?? job.text ?? safeJson(job.record);
       throw new RecordError(batch ? new Error(batch + describeCause(cause)) : cause, { place, stage, attempts: job.attempt, excerpt });
     }
-    const error = causeParts(cause);
+    const error = { ...causeParts(cause), ...detailsOf(cause) };
     const parsed = stage !== 'read' && stage !== 'decode' && stage !== 'parse';
     for (const member of job.members ?? [{ record: job.record, line: job.line, source: job.source }]) {
       this.stats.errors++;
@@ -213,6 +215,17 @@ export class RecordRunner {
     if (field === undefined || record === null || typeof record !== 'object') return line;
     return (record as Record<string, unknown>)[field] ?? line;
   }
+}
+
+/** A failure that says no retry can help (`retryable: false`) goes straight to the dead letters. */
+function isFinal(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false;
+}
+
+/** Extra fields a failure carries for its dead letter (op each: exit, signal, stderr tail). */
+function detailsOf(cause: unknown): object | undefined {
+  const details = cause !== null && typeof cause === 'object' ? (cause as { details?: unknown }).details : undefined;
+  return details !== null && typeof details === 'object' ? details : undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -41,6 +41,10 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** When aborted, no more records start; records in flight finish (op each --halt). */
+  halt?: AbortSignal | undefined;
+  /** The dead letters' "stage" for a handler failure (default: the kind). */
+  stage?: string | undefined;
 }
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
@@ -69,6 +73,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   const sink = openSink(options.output, () => stop.stop('closed-output'));
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors);
   const stop = new StopSignal();
+  options.halt?.addEventListener('abort', () => stop.stop('halt'), { once: true });
   const started = performance.now();
   const counters: ProgressCounters = { records: () => 0, bytes: 0, totalBytes: 0 };
   const endProgress = options.progress ? startProgress(options.command, counters) : undefined;

@@ -1,6 +1,7 @@
 import { exitCodeForSignal } from '../core/exit-codes.js';
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output';
+/** `halt`: the operator asked to start no more records (op each --halt); the exit status is its to decide. */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output' | 'halt';
 
 /**
  * Why and when a run stops early. The first SIGINT/SIGTERM stops reading and lets records
