@@ -53,7 +53,7 @@ export function membersOf(pgid: number): number[] {
     .filter((pid) => groupOf(pid) === pgid && isAlive(pid));
 }
 
-function groupOf(pid: number): number | undefined {
+export function groupOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
