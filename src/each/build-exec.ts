@@ -1,4 +1,3 @@
-import type { CapturedText } from './bounded-capture.js';
 import type { EachSpec } from './each-spec.js';
 import { ExecError } from './exec-error.js';
 import type { JobOutcome } from './spawn-job.js';
@@ -34,29 +33,19 @@ export function buildExec(argv: string[], outcome: JobOutcome, attempt: number, 
   const exit = outcome.spawnError === 'ENOENT' ? NOT_FOUND : outcome.spawnError === 'EACCES' ? NOT_EXECUTABLE : outcome.exit;
   const record: ExecRecord = { argv, exit, signal: outcome.signal, ms: outcome.ms, attempt };
   let jsonError: string | undefined;
-  const mark = (captured: CapturedText): void => {
-    if (captured.truncated) record.truncated = true;
-    if (captured.invalidUtf8) record.invalidUtf8 = true;
-  };
-  if (outcome.stdout) {
-    const captured = outcome.stdout.text();
-    mark(captured);
+  const out = outcome.stdout?.text();
+  const err = outcome.stderr?.text();
+  if (out) {
+    record.stdout = out.text;
     if (spec.stdoutJson) {
-      const parsed = parseJsonOutput(captured.text);
+      const parsed = parseJsonOutput(out.text);
       if (parsed.ok) record.stdout = parsed.value;
-      else {
-        record.stdout = captured.text;
-        jsonError = captured.truncated ? `stdout is not JSON: cut at --max-output ${spec.maxOutput}` : `stdout is not JSON: ${parsed.error}`;
-      }
-    } else {
-      record.stdout = captured.text;
+      else jsonError = out.truncated ? `stdout is not JSON: cut at --max-output ${spec.maxOutput}` : `stdout is not JSON: ${parsed.error}`;
     }
   }
-  if (outcome.stderr) {
-    const captured = outcome.stderr.text();
-    mark(captured);
-    record.stderr = captured.text;
-  }
+  if (err) record.stderr = err.text;
+  if (out?.truncated || err?.truncated) record.truncated = true;
+  if (out?.invalidUtf8 || err?.invalidUtf8) record.invalidUtf8 = true;
   if (outcome.timedOut) record.timedOut = true;
   return { record, stderrTail: outcome.stderrTail, jsonError };
 }
