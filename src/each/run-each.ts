@@ -1,5 +1,4 @@
-import { EXIT } from '../core/exit-codes.js';
-import { exitCodeForSignal } from '../core/exit-codes.js';
+import { EXIT, exitCodeForSignal } from '../core/exit-codes.js';
 import { reportError } from '../cli/report-error.js';
 import { runOperator } from '../engine/run-operator.js';
 import { fillRankTemplate } from '../io/fill-template.js';
@@ -7,7 +6,7 @@ import { resolveRank } from '../shard/resolve-rank.js';
 import { EachHandler } from './each-handler.js';
 import { resolveEachSpec, type EachFlags } from './each-options.js';
 import { startEachProgress } from './each-progress.js';
-import { describeHalt } from './halt-policy.js';
+import { describeHalt, type HaltPolicy } from './halt-policy.js';
 
 const COMMAND = 'op each';
 
@@ -18,10 +17,12 @@ const COMMAND = 'op each';
  */
 export async function runEach(command: string[] | undefined, flags: EachFlags): Promise<number> {
   let handler: EachHandler | undefined;
+  let halt: HaltPolicy | undefined;
   let status: number;
   let endProgress: (() => void) | undefined;
   try {
     const spec = resolveEachSpec(command, flags);
+    halt = spec.halt;
     const inputs = flags.in?.length ? flags.in : ['-'];
     const { rank, world } = resolveRank({}, process.env, false);
     handler = new EachHandler(spec);
@@ -64,9 +65,8 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
     handler?.groups.dispose();
   }
   if (handler?.stopReason !== undefined) return exitCodeForSignal(handler.stopReason);
-  if (handler?.halted) {
-    const policy = resolveEachSpec(command, flags).halt!;
-    process.stderr.write(`${COMMAND}: halted after ${handler.counters.failed} failed of ${handler.counters.done} jobs (--halt ${describeHalt(policy)})\n`);
+  if (handler?.halted && halt !== undefined) {
+    process.stderr.write(`${COMMAND}: halted after ${handler.counters.failed} failed of ${handler.counters.done} jobs (--halt ${describeHalt(halt)})\n`);
     return status === EXIT.ok || status === EXIT.deadLettered ? EXIT.failed : status;
   }
   return status;

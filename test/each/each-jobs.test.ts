@@ -184,4 +184,15 @@ test('--workdir: the job runs in its record workdir, removed after success and k
   removeScratch(dir);
 });
 
+test('--progress: jobs done of the total, failed, running, and an ETA', async () => {
+  const dir = makeScratch('progress');
+  const input = join(dir, 'in.ndjson');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(input, ndjson([{ code: 0 }, { code: 1 }, { code: 0 }]));
+  const { stderr, status } = await runOp(['each', '--progress', '--in', input, '--errors', join(dir, 'errors'), '--', 'sh', '-c', 'exit $1', 'op', '{.code}']);
+  assert.is(status, 3);
+  assert.match(stderr, /op each: 3\/3 done {2}1 failed {2}0 running {2}ETA 0:00\n$/);
+  removeScratch(dir);
+});
+
 test.run();
