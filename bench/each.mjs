@@ -68,9 +68,13 @@ const sides = values['skip-speed'] ? [] : [
   { label: 'node spawn -j 2 (floor: 2 pipes, own group)', file: process.execPath, args: [floorScript, 'spawn', String(JOBS)], input: empty },
   { label: 'execa -j 2 (floor)', file: process.execPath, args: [floorScript, 'execa', String(JOBS)], input: empty },
 ];
-for (const side of sides) side.seconds = [];
+for (const side of sides) (side.seconds = []), (side.cpu = []);
 for (let run = 0; run < RUNS; run++) {
-  for (const side of sides) side.seconds.push((await measure(side.file, side.args, side.input)).seconds);
+  for (const side of sides) {
+    const result = await measure(side.file, side.args, side.input, true);
+    side.seconds.push(result.seconds);
+    side.cpu.push(result.cpu);
+  }
 }
 
 if (sides.length > 0) printSpeed();
@@ -79,7 +83,7 @@ function printSpeed() {
 const startup = median(sides.find((side) => side.startup).seconds);
 const xargs = median(sides[0].seconds);
 console.log(`${JOBS.toLocaleString('en-US')} jobs per side, medians of ${RUNS} alternating runs; ms/job = wall / jobs (op each also net of its start-up, ${(startup * 1000).toFixed(0)} ms)`);
-console.log(`${'side'.padEnd(46)} ${'wall s'.padStart(7)} ${'ms/job'.padStart(7)} ${'net'.padStart(6)} ${'vs xargs'.padStart(8)}`);
+console.log(`${'side'.padEnd(46)} ${'wall s'.padStart(7)} ${'ms/job'.padStart(7)} ${'net'.padStart(6)} ${'vs xargs'.padStart(8)} ${'cpu ms/job'.padStart(10)}`);
 for (const side of sides) {
   const s = median(side.seconds);
   if (side.startup) {
@@ -87,7 +91,8 @@ for (const side of sides) {
     continue;
   }
   const net = side.file === process.execPath && side.args[0] === OP ? (((s - startup) / JOBS) * 1000).toFixed(2) : '';
-  console.log(`${side.label.padEnd(46)} ${s.toFixed(2).padStart(7)} ${((s / JOBS) * 1000).toFixed(2).padStart(7)} ${net.padStart(6)} ${(s / xargs).toFixed(2).padStart(8)}`);
+  const cpu = ((median(side.cpu) / JOBS) * 1000).toFixed(2);
+  console.log(`${side.label.padEnd(46)} ${s.toFixed(2).padStart(7)} ${((s / JOBS) * 1000).toFixed(2).padStart(7)} ${net.padStart(6)} ${(s / xargs).toFixed(2).padStart(8)} ${cpu.padStart(10)}`);
 }
 }
 
@@ -102,10 +107,14 @@ if (!values['skip-mem']) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-/** Wall seconds of `file args < input > /dev/null`; with `rss`, peak RSS from /usr/bin/time -f %M. */
+/**
+ * Wall seconds of `file args < input > /dev/null`; with `rss`, peak RSS and CPU seconds
+ * (user + system, the jobs included: less at the mercy of a busy machine than wall time)
+ * from /usr/bin/time.
+ */
 function measure(file, args, input, rss = false) {
   const timeOut = join(scratch, 'time.out');
-  const [cmd, cmdArgs] = rss ? ['/usr/bin/time', ['-f', '%M', '-o', timeOut, file, ...args]] : [file, args];
+  const [cmd, cmdArgs] = rss ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', timeOut, file, ...args]] : [file, args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('/bin/sh', ['-c', 'exec "$@" < "$0" > /dev/null', input, cmd, ...cmdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -114,7 +123,8 @@ function measure(file, args, input, rss = false) {
     child.on('close', (status) => {
       const seconds = (performance.now() - started) / 1000;
       if (status !== 0) return reject(new Error(`${file} ${args.join(' ')}: exit ${status}: ${stderr}`));
-      resolve({ seconds, peakKiB: rss && existsSync(timeOut) ? Number(readFileSync(timeOut, 'utf8').trim().split('\n').pop()) : undefined });
+      const [peakKiB, user, system] = rss && existsSync(timeOut) ? readFileSync(timeOut, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [];
+      resolve({ seconds, peakKiB, cpu: user + system });
     });
   });
 }
