@@ -164,6 +164,17 @@ test('a closed output (| head -1) ends the run quietly, at the next write, and e
   removeScratch(dir);
 });
 
+test('a process a job leaves running in its group is ended when op each ends', async () => {
+  const dir = makeScratch('lingering');
+  const pids = join(dir, 'pids');
+  const { stdout, status } = await runEach(['--', 'sh', '-c', 'sleep 30 > /dev/null 2>&1 & echo $! > "$1"', 'job', pids], '{}\n');
+  assert.is(status, 0);
+  assert.is((lines(stdout) as Array<{ exec: { exit: number } }>)[0]!.exec.exit, 0);
+  const [left] = readPids(pids);
+  await waitUntil(() => !isAlive(left!), 'the background sleep to be gone', 5000);
+  removeScratch(dir);
+});
+
 function runEach(args: string[], input: string): Promise<{ stdout: string; stderr: string; status: number | null }> {
   const op = new EachProcess(args, input);
   return op.ended.then(({ status }) => ({ stdout: op.stdout, stderr: op.stderr, status }));
