@@ -8,7 +8,7 @@ import { FlagValueError, describeParseError } from './parse-errors.js';
  */
 export abstract class OpCommand extends Command {
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<void> {
-    const { reportError } = await import('../src/cli/report-error.js');
+    const { reportError } = await import('../src/io/report-error.js');
     // `queue:push` is oclif's id for what the user typed as `op queue push`.
     const name = `op ${(this.id ?? '').replace(/:/g, ' ')}`.trim();
     // A FlagValueError reaches here with oclif's `Parsing --flag` wrapped around its message.

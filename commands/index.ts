@@ -1,6 +1,7 @@
 import { STEP_CLASSES } from './base-handler.js';
 import BatchCommand from './batch.js';
 import ChainCommand from './chain.js';
+import EachCommand from './each.js';
 import FilterCommand from './filter.js';
 import HelpCommand from './help.js';
 import MapCommand from './map.js';
@@ -35,6 +36,7 @@ export const COMMANDS = {
   slice: SliceCommand,
   batch: BatchCommand,
   watch: WatchCommand,
+  each: EachCommand,
   shard: ShardCommand,
   merge: MergeCommand,
   chain: ChainCommand,

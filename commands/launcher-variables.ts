@@ -1,6 +1,6 @@
 /**
  * Launchers' rank and world variables, in the order op reads them (the first rank found
- * wins; src/shard/resolve-rank.ts). The one source for op shard's help, the man pages and
+ * wins; src/core/resolve-rank.ts). The one source for op shard's help, the man pages and
  * the README.
  */
 export const LAUNCHER_VARIABLES: ReadonlyArray<{ names: readonly string[]; text: string }> = [

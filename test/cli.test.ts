@@ -17,7 +17,7 @@ test('op --version and -v print the name, version, platform and node', async () 
 test('op --help lists every command', async () => {
   const result = await runOp(['--help']);
   assert.is(result.status, 0);
-  for (const command of ['map', 'filter', 'slice', 'batch', 'shard', 'merge', 'watch', 'run']) assert.match(result.stdout, new RegExp(`\\n  ${command}\\s`));
+  for (const command of ['map', 'filter', 'slice', 'batch', 'shard', 'merge', 'watch', 'run', 'each']) assert.match(result.stdout, new RegExp(`\\n  ${command}\\s`));
 });
 
 test('an unknown command is a usage error', async () => {

@@ -11,7 +11,7 @@ import { ROOT } from './helpers/run-op.js';
  */
 const LAYERS: Record<string, number> = { core: 0, io: 1, handler: 1, queue: 1, records: 2, executors: 3, engine: 4, cli: 6 };
 const CAPABILITY = 5;
-const CAPABILITIES = new Set(['shard', 'merge', 'watch', 'run', 'reduce', 'tee']);
+const CAPABILITIES = new Set(['shard', 'merge', 'watch', 'run', 'reduce', 'tee', 'each']);
 
 const SRC = join(ROOT, 'src');
 

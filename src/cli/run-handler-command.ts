@@ -9,7 +9,8 @@ import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import type { StepSetup } from '../records/run-steps.js';
-import { reportError } from './report-error.js';
+import { reportError } from '../io/report-error.js';
+import { parseBytes } from '../core/parse-bytes.js';
 import type { QueueOptions } from '../engine/queue-source.js';
 import { parseQueueUrl } from '../queue/queue-url.js';
 
@@ -161,14 +162,4 @@ function batchLimits(flags: HandlerCommandFlags): BatchLimits {
     throw new UsageError('op batch needs --size N, --bytes B or --wait MS');
   }
   return { size: flags.size ?? Infinity, bytes: flags.bytes === undefined ? undefined : parseBytes(flags.bytes), wait: flags.wait };
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** `--bytes 65536`, `64K`, `64KiB`, `1M`: binary units, as dd and split read them. */
-export function parseBytes(text: string): number {
-  const match = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim());
-  const value = match ? Number(match[1]) * (UNITS[match[2]!.toLowerCase()] ?? 1) : NaN;
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--bytes takes a size such as 65536, 64K or 1M, got ${JSON.stringify(text)}`);
-  return value;
 }

@@ -13,7 +13,7 @@ export type Kind = 'map' | 'filter' | 'slice' | 'batch';
  * Where a record (or the run) failed. Failures before the handler ran are never retried:
  * the same bytes fail the same way.
  */
-export type Stage = 'read' | 'decode' | 'parse' | 'serialize' | 'setup' | 'teardown' | Kind | `${number}:${Kind}` | ReduceStage;
+export type Stage = 'read' | 'decode' | 'parse' | 'serialize' | 'setup' | 'teardown' | Kind | 'each' | `${number}:${Kind}` | ReduceStage;
 
 /** op reduce's own stages: reading event time, a late record, and the handler's parts. */
 export type ReduceStage = 'reduce' | 'time' | 'late' | 'init' | 'step' | 'merge' | 'final';

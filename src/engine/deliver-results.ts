@@ -1,6 +1,7 @@
 import { fromErrorData } from '../core/errors.js';
 import type { Sink } from '../io/open-sink.js';
 import type { ChunkResult } from '../records/chunk.js';
+import type { DeadLetter } from '../records/record-runner.js';
 import { maxErrorsReached } from '../records/record-runner.js';
 import type { StepStats } from '../records/run-steps.js';
 import { addStats, addStepStats, newStats, type Stats } from '../records/stats.js';
@@ -49,11 +50,22 @@ export class Delivery {
     return this.stats.errors;
   }
 
+  /**
+   * A stream for a chunk's output as it is produced (records/run-chunk.ts): written at once
+   * while its chunk is the next to deliver, held until then otherwise. So a slow record
+   * holds back only the records after it, never those before it in its own chunk. Give it
+   * to `add` with that chunk's result. Only in input order, and not with `beforeWrite`.
+   */
+  stream(): ChunkStream {
+    return new ChunkStream(this.options.sink, this.options.errorSink);
+  }
+
   /** Queues `result` for delivery; `done` runs after it was written (or skipped after a failure). */
-  add(result: Promise<ChunkResult>, chunk: Delivered, done: () => void): void {
+  add(result: Promise<ChunkResult>, chunk: Delivered, done: () => void, stream?: ChunkStream): void {
     this.pending++;
-    const deliver = (): Promise<void> =>
-      result
+    const deliver = async (): Promise<void> => {
+      if (stream && this.failure === undefined) await stream.goLive();
+      return result
         .then((value) => this.write(value, chunk))
         // The chain must never reject, or every later chunk would go undelivered.
         .catch((error: unknown) => {
@@ -63,6 +75,7 @@ export class Delivery {
           done();
           if (--this.pending === 0) this.idle?.();
         });
+    };
     if (this.options.ordered) this.writing = this.writing.then(deliver);
     else void result.then(noop, noop).then(() => (this.writing = this.writing.then(deliver)));
   }
@@ -109,3 +122,36 @@ export class Delivery {
 }
 
 function noop(): void {}
+
+/** A chunk's output and dead letters, in the order they happened; see Delivery.stream(). */
+export class ChunkStream {
+  private held: Array<{ text: string; dead: boolean }> = [];
+  private live = false;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly errorSink: Sink | undefined,
+  ) {}
+
+  write(text: string): Promise<void> | undefined {
+    if (this.live) return this.sink.write(text);
+    this.held.push({ text, dead: false });
+    return undefined;
+  }
+
+  deadLetter(entry: DeadLetter): void {
+    const text = JSON.stringify(entry) + '\n';
+    if (this.live) void this.errorSink?.write(text);
+    else this.held.push({ text, dead: true });
+  }
+
+  /** Writes what was held, then lets writes through as they come. */
+  async goLive(): Promise<void> {
+    while (this.held.length > 0) {
+      const held = this.held;
+      this.held = [];
+      for (const { text, dead } of held) await (dead ? this.errorSink?.write(text) : this.sink.write(text));
+    }
+    this.live = true;
+  }
+}

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, UnsettledError, describeCause, type Kind } from '../core/errors.js';
+import { OpError, UnsettledError, describeCause, type Kind, type Stage } from '../core/errors.js';
 import type { Executor } from '../executors/executor.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
@@ -56,6 +56,10 @@ export interface OperatorOptions {
   workers: number;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
+  /** When aborted, no more records start; records in flight finish (op each --halt). */
+  halt?: AbortSignal | undefined;
+  /** The dead letters' "stage" for a handler failure (default: the kind). */
+  stage?: Stage | undefined;
   /** --journal FILE: finished records are journaled, journaled ones are not run again. */
   journal?: { path: string; fsync: FsyncPolicy; force: boolean; resumeFailed: boolean } | undefined;
   /** `--side`: side inputs, and `--every` for those made by a command. */
@@ -80,6 +84,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   for (const step of options.steps ?? []) await loadHandler(step.handler);
   const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0, everyMs: options.sideEveryMs }) : undefined;
   const stop = new StopSignal();
+  options.halt?.addEventListener('abort', () => stop.stop('halt'), { once: true });
   const failed = (): void => stop.stop('failed-output');
   const sink = openSink(options.output, () => stop.stop('closed-output'), { onFailed: failed });
   const errorSink = options.errors === undefined ? undefined : openSink(options.errors, undefined, { onFailed: failed, lossIsFailure: { unit: 'dead letters' }, label: '--errors' });
@@ -157,10 +162,12 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
         for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => (journal ? journal.chunkBytes(executor.chunkBytes()) : executor.chunkBytes()) })) {
           counters.bytes += chunk.bytes.length;
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
-          const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit });
+          // In input order, finished records are written while slow ones in the same chunk still run.
+          const stream = journal || options.unordered ? undefined : delivery.stream();
+          const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit, stream });
           const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : journal ? journal.run(chunk, execute) : execute(chunk);
           if (journal) await journaled.next(result);
-          delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot));
+          delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot), stream);
         }
       } catch (error) {
         if (!stop.stopped) throw error instanceof OpError ? error : new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
@@ -239,7 +246,7 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
     log: (line) => process.stderr.write(line + '\n'),
     side,
   };
-  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared) : handler, shared);
+  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared) : handler, shared, () => stop.stopped);
 }
 
 function chunkSetup(options: OperatorOptions): ChunkSetup {
@@ -261,6 +268,7 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     world: options.world,
     batch: options.batch,
     perRecord: options.journal !== undefined,
+    stage: options.stage,
     steps: options.steps,
     // --to stores each record's results with its entry; a chunk then runs in order.
     ...(options.queue?.to === undefined ? {} : { recordSpans: true, unordered: false }),

@@ -1,7 +1,8 @@
 import { exitCodeForSignal } from '../core/exit-codes.js';
 import { exitProcess } from '../handler/guard-process.js';
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output' | 'failed-output';
+/** `halt`: the operator asked to start no more records (op each --halt); the exit status is its to decide. */
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'closed-output' | 'failed-output' | 'halt';
 
 /**
  * Why and when a run stops early. The first SIGINT/SIGTERM stops reading and lets records

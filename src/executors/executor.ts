@@ -1,9 +1,12 @@
 import type { OpError } from '../core/errors.js';
 import type { Chunk, ChunkResult } from '../records/chunk.js';
+import type { OutputStream } from '../records/run-chunk.js';
 
 export interface ExecuteOptions {
   /** With --max-errors: the limit, and the failures delivered before this chunk was sent. */
   errorLimit: { max: number; before: number } | undefined;
+  /** Where output may go as it is produced; an executor that runs chunks elsewhere leaves it unused. */
+  stream?: OutputStream | undefined;
 }
 
 /**

@@ -39,6 +39,7 @@ export class InlineExecutor implements Executor {
     setup: ChunkSetup,
     private readonly handler: LoadedHandler,
     private readonly shared: SharedContext,
+    private readonly halted: () => boolean,
   ) {
     this.capacity = Math.min(MAX_CHUNKS, setup.concurrency + 1);
     this.runner = new ChunkRunner(setup, handler, shared, new CallLimit(setup.concurrency));
@@ -46,12 +47,13 @@ export class InlineExecutor implements Executor {
   }
 
   /** Runs the handler's setup once, before any record. */
-  static async start(setup: ChunkSetup, handler: LoadedHandler, shared: SharedContext): Promise<InlineExecutor> {
+  /** `halted`: true once the run stops taking records (a signal, a halt), so a chunk in progress ends there. */
+  static async start(setup: ChunkSetup, handler: LoadedHandler, shared: SharedContext, halted: () => boolean): Promise<InlineExecutor> {
     // Undone when the process ends: nothing of opkit's writes to process.stdout or exits while records run.
     redirectStdout(`${setup.command}: `);
     interceptExit();
     if (handler.setup) await callLifecycle('setup', () => handler.setup?.(lifecycleContext(shared)));
-    return new InlineExecutor(setup, handler, shared);
+    return new InlineExecutor(setup, handler, shared, halted);
   }
 
   chunkBytes(): number {
@@ -61,7 +63,7 @@ export class InlineExecutor implements Executor {
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     // Chunks run here one after another, so the failures of those not yet delivered count too.
     const limit = options.errorLimit && { max: options.errorLimit.max, before: Math.max(options.errorLimit.before, this.errors) };
-    const result = await this.runner.run(chunk, { errorLimit: limit });
+    const result = await this.runner.run(chunk, { errorLimit: limit, halted: this.halted, stream: options.stream });
     this.errors += result.stats.errors;
     return result;
   }

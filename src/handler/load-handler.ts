@@ -10,7 +10,9 @@ export type HandlerSpec =
   | { type: 'expression'; text: string }
   | { type: 'function'; text: string }
   | { type: 'module'; path: string }
-  | { type: 'builtin'; name: 'flatten' | 'group' };
+  | { type: 'builtin'; name: 'flatten' | 'group' }
+  /** Built by the caller (op each); main thread only, as a function cannot cross to a worker. */
+  | { type: 'prebuilt'; loaded: LoadedHandler };
 
 export type HandlerFn = (record: unknown, ctx: Context) => unknown;
 
@@ -73,6 +75,8 @@ export async function loadHandler(spec: HandlerSpec): Promise<LoadedHandler> {
     }
     case 'module':
       return importModule(spec.path);
+    case 'prebuilt':
+      return spec.loaded;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { SideShare } from '../handler/side-inputs.js';
 import type { StepSetup, StepStats } from './run-steps.js';
-import type { ErrorData, Kind } from '../core/errors.js';
+import type { ErrorData, Kind, Stage } from '../core/errors.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
 import type { BatchLimits } from './batcher.js';
 import type { DeadLetter } from './record-runner.js';
@@ -25,6 +25,8 @@ export interface ChunkSetup {
   world: number;
   /** op batch: how records are grouped (the reader cuts the batches). */
   batch: BatchLimits | undefined;
+  /** The dead letters' "stage" for a handler failure (default: the kind). */
+  stage?: Stage | undefined;
   /** With --journal: one `out` piece per record, named in `ChunkResult.outLines` (a journal entry each). */
   perRecord?: boolean | undefined;
   /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */

@@ -33,6 +33,8 @@ export interface RunnerOptions {
   deadLetter: ((entry: DeadLetter) => void) | undefined;
   /** With --max-errors: the limit, and the failures counted before this runner started. */
   errorLimit: { max: number; before: number } | undefined;
+  /** The dead letters' "stage" for a handler failure; the kind unless given (op each: "each"). */
+  stage?: Stage | undefined;
 }
 
 /** One record of a batch: parsed, and where it came from (a failed batch dead-letters each). */
@@ -210,7 +212,7 @@ export class RecordRunner {
     if (error instanceof StepError) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
     // A failure that already stops the run (a record's, without --errors) passes through.
     if (error instanceof RecordError) throw error;
-    if (job.attempt > this.options.retries || this.options.shared.signal.aborted) return this.fail(error, this.options.kind, job);
+    if (job.attempt > this.options.retries || this.options.shared.signal.aborted || isFinal(error)) return this.fail(error, this.options.stage ?? this.options.kind, job);
     return this.retry(job);
   }
 
@@ -233,7 +235,7 @@ export class RecordRunner {
       const excerpt = job.members?.[0]?.text ?? job.text ?? safeJson(job.record);
       throw new RecordError(batch ? new Error(batch + describeCause(cause)) : cause, { place, stage, attempts: job.attempt, excerpt });
     }
-    const error = causeParts(cause);
+    const error = { ...causeParts(cause), ...detailsOf(cause) };
     const parsed = stage !== 'read' && stage !== 'decode' && stage !== 'parse';
     for (const member of job.members ?? [{ text: job.text, line: job.line, source: job.source }]) {
       // The record as it was read, whatever the handler did to it (a cycle, a BigInt).
@@ -257,6 +259,17 @@ export class RecordRunner {
 /** The failure that stops a run after `--max-errors N` failed records. */
 export function maxErrorsReached(errors: number, max: number, place?: { source: string; line: number }): OpError {
   return new OpError(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
+}
+
+/** A failure that says no retry can help (`retryable: false`) goes straight to the dead letters. */
+function isFinal(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false;
+}
+
+/** Extra fields a failure carries for its dead letter (op each: exit, signal, stderr tail). */
+function detailsOf(cause: unknown): object | undefined {
+  const details = cause !== null && typeof cause === 'object' ? (cause as { details?: unknown }).details : undefined;
+  return details !== null && typeof details === 'object' ? details : undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

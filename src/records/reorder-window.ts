@@ -74,6 +74,8 @@ export class ReorderWindow {
       const slot = this.slots[this.head]!;
       if (!slot.done || slot.error !== undefined) break;
       out += slot.text;
+      // Taken slots stay in the array until it is compacted (up to ~2,048 of them): drop the text now.
+      slot.text = '';
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.slots.length) {

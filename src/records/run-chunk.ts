@@ -29,6 +29,19 @@ export interface ChunkRunOptions {
   errorLimit?: { max: number; before: number } | undefined;
   /** Called before each record starts (the --timeout watchdog's sign of life in threads). */
   beforeRecord?: (() => void) | undefined;
+  /** True once no more records may start (a stop: a signal, a halt); the chunk ends there. */
+  halted?: (() => boolean) | undefined;
+  /**
+   * Output and dead letters as they are produced, instead of in the result (the main
+   * thread's chunks, so that finished records are written while slow ones still run).
+   */
+  stream?: OutputStream | undefined;
+}
+
+/** Where a chunk's output goes as it is produced (engine/deliver-results.ts ChunkStream). */
+export interface OutputStream {
+  write(text: string): Promise<void> | undefined;
+  deadLetter(entry: DeadLetter): void;
 }
 
 /**
@@ -62,6 +75,8 @@ export class ChunkRunner {
 
   async run(chunk: ChunkLines, options: ChunkRunOptions = {}): Promise<ChunkResult> {
     const { setup } = this;
+    // Per-record results (--journal, --to) need the output in the result, piece by piece.
+    const stream = setup.perRecord || setup.recordSpans ? undefined : options.stream;
     const started = performance.now();
     const deadLetters: DeadLetter[] = [];
     const deadLetterAt: number[] = [];
@@ -75,8 +90,9 @@ export class ChunkRunner {
       retryDelay: setup.retryDelay,
       timeout: setup.timeout,
       idField: setup.idField,
-      deadLetter: setup.deadLetters ? (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)) : undefined,
+      deadLetter: !setup.deadLetters ? undefined : stream ? (entry) => stream.deadLetter(entry) : (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)),
       errorLimit: options.errorLimit,
+      stage: setup.stage,
     });
     this.active.add(runner);
     const window = new ReorderWindow({
@@ -90,8 +106,8 @@ export class ChunkRunner {
       window,
       source: chunk.source,
       nextIndex: chunk.firstIndex,
-      write: (text) => void out.push(text),
-      halted: () => window.failed || this.shared.signal.aborted,
+      write: stream ? (text) => stream.write(text) : (text) => void out.push(text),
+      halted: () => window.failed || this.shared.signal.aborted || options.halted?.() === true,
       beforeRecord: options.beforeRecord,
     };
     const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
@@ -130,7 +146,8 @@ export class ChunkRunner {
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
-    if (rest) out.push(rest);
+    if (rest && stream) await stream.write(rest);
+    else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
     return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps, spans };
   }

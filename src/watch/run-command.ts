@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { terminateGroup } from '../io/process-group.js';
-import { StderrTail } from './stderr-tail.js';
+import { StderrTail } from '../io/stderr-tail.js';
 
 export interface RunResult {
   exitCode: number | undefined;

@@ -9,7 +9,7 @@ import { DEFAULT_MATCH, isEditorArtifact, PathFilter } from '../../src/watch/ign
 import { PathScheduler, type JobStatus, type Ticket } from '../../src/watch/path-scheduler.js';
 import { positionAtEnd, streamNewRecords, type TailPosition } from '../../src/watch/records-tail.js';
 import { StateFile } from '../../src/watch/state-file.js';
-import { StderrTail } from '../../src/watch/stderr-tail.js';
+import { StderrTail } from '../../src/io/stderr-tail.js';
 import { makeScratch, removeScratch } from './watch-process.js';
 
 test('placeholders fill whole words or parts of words, never split them; no placeholder appends the path', () => {
