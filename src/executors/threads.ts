@@ -45,6 +45,9 @@ export class ThreadsExecutor implements Executor {
   private readonly watchdog: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Chunk>();
   private aborted: OpError | undefined;
+  /** Rejects on abort(): a task on a terminated thread may never settle, and must not hold the run. */
+  private readonly abortion = new AbortController();
+  private readonly whenAborted = new Promise<never>((_, reject) => this.abortion.signal.addEventListener('abort', () => reject(this.aborted)));
 
   constructor(
     private readonly setup: ChunkSetup,
@@ -79,7 +82,7 @@ export class ThreadsExecutor implements Executor {
     const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, skip: chunk.skip, errorLimit: options.errorLimit };
     this.inFlight.add(chunk);
     try {
-      const result = await this.runTask(task);
+      const result = await Promise.race([this.runTask(task), this.whenAborted]);
       this.sizer.record(chunk.bytes.length, result.ms);
       return result;
     } catch {
@@ -126,6 +129,8 @@ export class ThreadsExecutor implements Executor {
     this.aborted = cause;
     clearInterval(this.watchdog);
     const unfinished = [...this.inFlight].flatMap((chunk) => [...chunkUnits(chunk)].flatMap((unit) => unit.records.map(({ line }) => ({ source: chunk.source, line }))));
+    this.whenAborted.catch(() => undefined);
+    this.abortion.abort();
     for (const thread of this.pool.threads) void thread.terminate();
     return unfinished;
   }

@@ -207,11 +207,11 @@ export class RecordRunner {
   }
 
   private recover(error: unknown, job: Job): string | Promise<string> {
-    if (error instanceof OutputError) return this.fail(error, 'serialize', job);
+    if (isA(error, OutputError)) return this.fail(error, 'serialize', job);
     // A step of a chain failed after its own retries: dead-lettered under the step's name.
-    if (error instanceof StepError) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
+    if (isA(error, StepError)) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
     // A failure that already stops the run (a record's, without --errors) passes through.
-    if (error instanceof RecordError) throw error;
+    if (isA(error, RecordError)) throw error;
     if (job.attempt > this.options.retries || this.options.shared.signal.aborted || isFinal(error)) return this.fail(error, this.options.stage ?? this.options.kind, job);
     return this.retry(job);
   }
@@ -261,15 +261,32 @@ export function maxErrorsReached(errors: number, max: number, place?: { source: 
   return new OpError(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
 }
 
+/** `instanceof` that never throws: a hostile thrown value (a revoked Proxy) fails its record, not the run. */
+function isA<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
 /** A failure that says no retry can help (`retryable: false`) goes straight to the dead letters. */
 function isFinal(error: unknown): boolean {
-  return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false;
+  try {
+    return error !== null && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false;
+  } catch {
+    return false;
+  }
 }
 
 /** Extra fields a failure carries for its dead letter (op each: exit, signal, stderr tail). */
 function detailsOf(cause: unknown): object | undefined {
-  const details = cause !== null && typeof cause === 'object' ? (cause as { details?: unknown }).details : undefined;
-  return details !== null && typeof details === 'object' ? details : undefined;
+  try {
+    const details = cause !== null && typeof cause === 'object' ? (cause as { details?: unknown }).details : undefined;
+    return details !== null && typeof details === 'object' ? { ...details } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { OP, lines, runOp, runProcess } from '../helpers/run-op.js';
+
+const three = '{"a":1}\n{"a":2}\n{"a":3}\n';
+const stuck = 'r.a === 2 ? new Promise(() => {}) : r';
+
+test('a handler call that never settles fails its record; the finished ones are written and nothing hangs', async () => {
+  const inline = await runOp(['map', stuck], { input: three, timeoutMs: 20_000 });
+  assert.is(inline.status, 1);
+  assert.is(inline.stdout, '{"a":1}\n');
+  assert.match(inline.stderr, /stdin:2: UnsettledError: handler never settled/);
+  const concurrent = await runOp(['map', stuck, '-c', '4', '--errors', '/dev/null'], { input: three, timeoutMs: 20_000 });
+  assert.is(concurrent.status, 3);
+  assert.is(concurrent.stdout, '{"a":1}\n{"a":3}\n');
+  const threads = await runOp(['map', stuck, '-w', '2'], { input: three, timeoutMs: 20_000 });
+  assert.is(threads.status, 1);
+  assert.is(threads.stdout, '{"a":1}\n');
+  assert.match(threads.stderr, /stdin:2: UnsettledError: handler never settled/);
+});
+
+test('SIGTERM with a stuck record: after --stop-timeout the finished records are written, the stuck one named, exit 143', async () => {
+  for (const extra of [[], ['-w', '2']]) {
+    const child = spawn(process.execPath, [OP, 'map', 'r.a === 2 ? new Promise((resolve) => setTimeout(resolve, 60_000)) : r', '--stop-timeout', '300', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdin.write('{"a":1}\n{"a":2}\n');
+    // Kept open: the stop, not the end of input, ends the run.
+    const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    setTimeout(() => child.kill('SIGTERM'), 1500);
+    const status = await closed;
+    assert.is(status, 143, `${extra.join(' ')} ${stderr}`);
+    assert.match(stderr, /stdin:2: not finished: stopped by SIGTERM/);
+    if (extra.length === 0) assert.is(stdout, '{"a":1}\n');
+  }
+});
+
+test('process.exit() in an inline handler fails its record; everything else is written', async () => {
+  const result = await runOp(['map', 'r === 3 ? process.exit(0) : r', '--errors', '/dev/null'], { input: '1\n2\n3\n4\n5\n' });
+  assert.is(result.status, 3);
+  assert.is(result.stdout, '1\n2\n4\n5\n');
+});
+
+test("a handler's own writes to process.stdout go to stderr, in every executor", async () => {
+  for (const extra of [[], ['-w', '2']]) {
+    const result = await runOp(['map', '(process.stdout.write("JUNK"), r)', ...extra], { input: '{"a":1}\n' });
+    assert.is(result.stdout, '{"a":1}\n', extra.join(' '));
+    assert.match(result.stderr, /op map: JUNK/);
+  }
+});
+
+test('a full disk on --out or stdout is a failure that names the file', async () => {
+  const out = await runOp(['map', 'r', '--out', '/dev/full'], { input: '1\n'.repeat(100_000) });
+  assert.is(out.status, 1);
+  assert.match(out.stderr, /^op map: \/dev\/full: no space left on device$/m);
+  const full = openSync('/dev/full', 'w');
+  const stdout = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [OP, 'map', 'r'], { stdio: ['pipe', full, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('close', (status) => resolve({ status, stderr }));
+    child.stdin!.end('1\n'.repeat(100_000));
+  });
+  closeSync(full);
+  assert.is(stdout.status, 1);
+  assert.is(stdout.stderr, 'op map: stdout: no space left on device\n');
+});
+
+test('a broken --errors pipe is a failure that counts the dead letters lost', async () => {
+  const result = await runProcess('bash', ['-c', `seq 1 50000 | "${process.execPath}" "${OP}" map 'r.x.y' --errors >(head -1 > /dev/null)`]);
+  assert.is(result.status, 1);
+  assert.match(result.stderr, /op map: --errors: broken pipe; \d+ dead letters not written/);
+});
+
+test('an unreadable --in is a usage error naming the file and "permission denied"', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-eacces-'));
+  chmodSync(dir, 0o755);
+  const file = join(dir, 'in.ndjson');
+  writeFileSync(file, '1\n');
+  chmodSync(file, 0o000);
+  // As an unprivileged user: root reads any file.
+  const result = await runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, OP, 'map', 'r', '--in', file]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(result.status, 2, result.stderr);
+  assert.match(result.stderr, /--in .*in\.ndjson: permission denied/);
+});
+
+test('a dead letter carries the record as read, and every attempt gets a fresh copy', async () => {
+  const handler = '(r.n = (r.n || 0) + 1, r.self = r, r.big = 1n, (() => { throw new Error("n=" + r.n) })())';
+  const result = await runOp(['map', handler, '--retries', '2', '--retry-delay', '0', '--errors', '/dev/stdout', '--quiet'], { input: '{"a":1}\n' });
+  assert.is(result.status, 3, result.stderr);
+  const [letter] = lines(result.stdout) as Array<{ input: unknown; error: { message: string }; attempts: number }>;
+  assert.equal(letter!.input, { a: 1 });
+  assert.is(letter!.error.message, 'n=1');
+  assert.is(letter!.attempts, 3);
+});
+
+test('a thrown value that cannot be described is still dead-lettered', async () => {
+  const handler = '(() => { throw new Proxy({}, { get() { throw 1 }, getPrototypeOf() { throw 1 }, ownKeys() { throw 1 } }) })()';
+  const result = await runOp(['map', handler, '--errors', '/dev/stdout', '--quiet'], { input: '{"a":1}\n{"a":2}\n' });
+  assert.is(result.status, 3, result.stderr);
+  assert.is(lines(result.stdout).length, 2);
+});
+
+test('the stats of a run stopped by a bad record balance', async () => {
+  const result = await runOp(['map', 'r', '--stats'], { input: '1\n{\n3\n' });
+  assert.is(result.status, 1);
+  const stats = JSON.parse(result.stderr.split('\n').find((line) => line.startsWith('{"in"'))!) as { in: number; out: number; dropped: number; errors: number };
+  assert.is(stats.in, stats.out + stats.dropped + stats.errors);
+  assert.is(stats.errors, 1);
+});
+
+test('a small input reaches every worker: tasks start small', async () => {
+  const input = Array.from({ length: 400 }, (_, k) => JSON.stringify({ k, pad: 'x'.repeat(100) }) + '\n').join('');
+  const result = await runOp(['map', '(() => { const t = Date.now(); while (Date.now() - t < 1); return ctx.workerId })()', '-w', '2'], { input });
+  assert.is(result.status, 0, result.stderr);
+  assert.equal([...new Set(lines(result.stdout))].sort(), [1, 2]);
+});
+
+test('--input-format json: values before a break in the structure are written; the error names its input line', async () => {
+  const result = await runOp(['map', 'r', '--input-format', 'json'], { input: '[\n {"a":1},\n {"b":\n 2}, 3\n x]' });
+  assert.is(result.status, 1);
+  assert.is(result.stdout, '{"a":1}\n{"b":2}\n3\n');
+  assert.match(result.stderr, /stdin:5: invalid JSON: expected , or \] after a value/);
+});
+
+test.run();
