@@ -123,6 +123,20 @@ test('a small input reaches every worker: tasks start small', async () => {
   assert.equal([...new Set(lines(result.stdout))].sort(), [1, 2]);
 });
 
+test('an input that is also the output or the errors file is refused before anything is opened', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-same-'));
+  const file = join(dir, 'f.ndjson');
+  writeFileSync(file, '{"a":1}\n');
+  for (const flag of ['--out', '--errors']) {
+    const result = await runOp(['map', 'r', '--in', file, flag, `${dir}/./f.ndjson`]);
+    assert.is(result.status, 2, flag);
+    assert.match(result.stderr, /input file is also the output file/);
+  }
+  const kept = await runProcess('cat', [file]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(kept.stdout, '{"a":1}\n', 'the input is untouched');
+});
+
 test('--input-format json: values before a break in the structure are written; the error names its input line', async () => {
   const result = await runOp(['map', 'r', '--input-format', 'json'], { input: '[\n {"a":1},\n {"b":\n 2}, 3\n x]' });
   assert.is(result.status, 1);
