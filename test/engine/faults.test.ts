@@ -30,6 +30,7 @@ test('SIGTERM with a stuck record: after --stop-timeout the finished records are
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdin.on('error', () => {});
     child.stdin.write('{"a":1}\n{"a":2}\n');
     // Kept open: the stop, not the end of input, ends the run.
     const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
@@ -65,6 +66,8 @@ test('a full disk on --out or stdout is a failure that names the file', async ()
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     child.on('close', (status) => resolve({ status, stderr }));
+    // op stops reading once stdout fails: the rest of this input meets a closed pipe.
+    child.stdin!.on('error', () => {});
     child.stdin!.end('1\n'.repeat(100_000));
   });
   closeSync(full);
