@@ -59,7 +59,8 @@ test('invalid JSON: the place and the line are reported, exit 1, and neither it 
   const input = ndjson(records.slice(0, 41)) + '{"i": 41,}\n' + ndjson(records.slice(42, 60));
   const result = await runOp(['queue', 'push', queue.url], { input });
   assert.is(result.status, 1);
-  assert.is(result.stderr.split('\n')[0], `op queue push: stdin:42: SyntaxError: Expected double-quoted property name in JSON at position 9`);
+  // V8 22+ adds ` (line 1 column 10)`: its part of the message may vary, opkit's must not.
+  assert.match(result.stderr.split('\n')[0]!, /^op queue push: stdin:42: SyntaxError: Expected double-quoted property name in JSON at position 9( \(line 1 column 10\))?$/);
   assert.is(result.stderr.split('\n')[1], '  {"i": 41,}');
   assert.not.match(result.stderr, /\n\s+at /, 'no stack trace');
   const stored = (await entries(queue.link, queue.keys.in)).map(([, fields]) => JSON.parse(fields.d as string) as unknown);
