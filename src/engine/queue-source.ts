@@ -173,7 +173,7 @@ function startChunk(state: PumpState, slot: Slot, started: Started[]): void {
     await deadLetter(consumer, started, value.deadLetters, dead);
     const settled: ChunkResult = { ...value, deadLetters: [], deadLetterAt: [] };
     if (queue.to === undefined) return settled;
-    await consumer.ackWithResults(resultsOf(value, started, dead));
+    await consumer.ackWithResults(resultsOf(value, started, dead, chunk.batches));
     return { ...settled, out: [] };
   });
   const written = queue.to === undefined ? async () => void (await consumer.ackAfterWrite(started.filter((_, k) => !dead.has(k)).map(({ entry }) => entry.id))) : undefined;
@@ -212,33 +212,39 @@ async function deadLetter(consumer: QueueConsumer, started: Started[], letters: 
 }
 
 /**
- * Each live entry with its output lines, from the chunk's spans: a unit's output (a record's,
- * or for op batch a batch's) goes with the first entry of the unit that was not dead-lettered.
+ * Each live entry with its output lines. Each piece of output is tagged with the last line of
+ * its unit (a record, or for op batch a batch), and goes with the first entry of that unit
+ * that was not dead-lettered.
  */
-function resultsOf(value: ChunkResult, started: Started[], dead: Set<number>): Array<{ id: string; lines: string[] }> {
+function resultsOf(value: ChunkResult, started: Started[], dead: Set<number>, batches: number[] | undefined): Array<{ id: string; lines: string[] }> {
+  const firstOf = unitStarts(started.length, batches);
   const lines: string[][] = started.map(() => []);
-  const spans = value.spans ?? [];
-  const out = Buffer.concat(value.out.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : new Uint8Array(piece))));
-  let at = 0;
-  let first = 0;
-  for (let s = 0; s < spans.length; s += 2) {
-    const last = spans[s]! - 1;
-    const bytes = spans[s + 1]!;
-    if (bytes > 0) {
-      let owner = first;
-      while (owner < last && dead.has(owner)) owner++;
-      const text = out.toString('utf8', at, at + bytes);
-      const target = lines[owner];
-      if (target) for (const line of text.split('\n')) if (line) target.push(line);
-    }
-    at += bytes;
-    first = last + 1;
-  }
+  const tags = value.outLines ?? [];
+  value.out.forEach((piece, k) => {
+    // Line k+1 of an entry chunk is entry k (entryChunk).
+    const last = tags[k]! - 1;
+    let owner = firstOf[last]!;
+    while (owner < last && dead.has(owner)) owner++;
+    const text = typeof piece === 'string' ? piece : Buffer.from(piece).toString('utf8');
+    for (const line of text.split('\n')) if (line) lines[owner]!.push(line);
+  });
   const results: Array<{ id: string; lines: string[] }> = [];
   started.forEach(({ entry }, k) => {
     if (!dead.has(k)) results.push({ id: entry.id, lines: lines[k]! });
   });
   return results;
+}
+
+/** For each entry, the first entry of its unit: itself, or its batch's first. */
+function unitStarts(count: number, batches: number[] | undefined): number[] {
+  const starts = Array.from({ length: count }, (_, k) => k);
+  if (!batches) return starts;
+  let at = 0;
+  for (const size of batches) {
+    for (let k = at; k < at + size && k < count; k++) starts[k] = at;
+    at += size;
+  }
+  return starts;
 }
 
 /** Not blank, no newline inside: one record, so line k of a chunk is entry k. */

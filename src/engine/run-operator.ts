@@ -270,11 +270,10 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
     rank: options.rank,
     world: options.world,
     batch: options.batch,
-    perRecord: options.journal !== undefined,
+    // --journal and --to keep each record's result apart, by its line.
+    perRecord: options.journal !== undefined || options.queue?.to !== undefined,
     stage: options.stage,
     steps: options.steps,
-    // --to stores each record's results with its entry; a chunk then runs in order.
-    ...(options.queue?.to === undefined ? {} : { recordSpans: true, unordered: false }),
   };
 }
 

@@ -142,7 +142,6 @@ export class ThreadsExecutor implements Executor {
    */
   private async isolate(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     const merged = emptyResult();
-    if (this.setup.recordSpans) merged.spans = [];
     for (const unit of chunkUnits(chunk)) {
       if (merged.failure) break;
       const start = chunk.bytes.byteOffset + unit.start;
@@ -161,7 +160,6 @@ export class ThreadsExecutor implements Executor {
       merged.steps ??= [];
       addStepStats(merged.steps, result.steps);
       merged.deadLetters.push(...result.deadLetters);
-      merged.spans?.push(...(result.spans ?? []));
       merged.failure = result.failure;
     }
     return merged;

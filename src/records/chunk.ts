@@ -27,17 +27,16 @@ export interface ChunkSetup {
   batch: BatchLimits | undefined;
   /** The dead letters' "stage" for a handler failure (default: the kind). */
   stage?: Stage | undefined;
-  /** With --journal: one `out` piece per record, named in `ChunkResult.outLines` (a journal entry each). */
+  /**
+   * One `out` piece per unit (a record, or for op batch a batch), named in
+   * `ChunkResult.outLines`: for a sink that keeps each record's result apart (--journal,
+   * `--to` a queue). Off: output may stream and the hot path is unchanged.
+   */
   perRecord?: boolean | undefined;
   /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
   steps?: StepSetup[] | undefined;
   /** With --side and worker threads: where workers follow the side inputs' versions. */
   side?: SideShare | undefined;
-  /**
-   * Report where each record's output lies in `out` (ChunkResult.spans), for a sink that
-   * stores every record's result with its input (`--to` a queue). Off: the hot path is unchanged.
-   */
-  recordSpans?: boolean | undefined;
 }
 
 /** Whole lines of one source, numbered by the reader before any executor sees them. */
@@ -78,10 +77,4 @@ export interface ChunkResult {
   outLines?: number[] | undefined;
   /** A chain's counters per step. */
   steps?: StepStats[] | undefined;
-  /**
-   * With ChunkSetup.recordSpans: per unit that produced output (a record, or for op batch a
-   * batch), in output order, two numbers: the line of its last record and the UTF-8 bytes of
-   * its output. A unit's output is the next that many bytes of `out`.
-   */
-  spans?: number[] | undefined;
 }

@@ -76,7 +76,7 @@ export class ChunkRunner {
   async run(chunk: ChunkLines, options: ChunkRunOptions = {}): Promise<ChunkResult> {
     const { setup } = this;
     // Per-record results (--journal, --to) need the output in the result, piece by piece.
-    const stream = setup.perRecord || setup.recordSpans ? undefined : options.stream;
+    const stream = setup.perRecord ? undefined : options.stream;
     const started = performance.now();
     const deadLetters: DeadLetter[] = [];
     const deadLetterAt: number[] = [];
@@ -133,8 +133,6 @@ export class ChunkRunner {
       flush = () => tag(flushBatch(), last);
     }
     if (chunk.skip?.length) run.skip = new Set(chunk.skip);
-    const spans: number[] | undefined = setup.recordSpans ? [] : undefined;
-    if (spans) start = spanning(spans, start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad)));
     let line = chunk.firstLine;
     for (const piece of cutPieces(chunk.bytes)) {
       const { lines, bad } = decodeLines(piece);
@@ -142,32 +140,13 @@ export class ChunkRunner {
       line += lines.length;
       if (run.halted()) break;
     }
-    if (batcher && !run.halted()) await runRecords(run, 1, spans ? () => spanOf(spans, line - 1, batcher.flush()) : flush);
+    if (batcher && !run.halted()) await runRecords(run, 1, flush);
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
     if (rest && stream) await stream.write(rest);
     else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps, spans };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps };
   }
-}
-
-/** `start`, noting for each unit of output the line it ended at and its bytes (ChunkResult.spans). */
-function spanning(spans: number[], start: LineStart): LineStart {
-  return (text, line, index, bad) => spanOf(spans, line, start(text, line, index, bad));
-}
-
-function spanOf(spans: number[], line: number, result: string | Promise<string> | undefined): string | Promise<string> | undefined {
-  if (result === undefined) return undefined;
-  // Slots are taken in start order, which is output order (--to runs a chunk in order).
-  const at = spans.push(line, 0) - 1;
-  if (typeof result === 'string') {
-    spans[at] = Buffer.byteLength(result);
-    return result;
-  }
-  return result.then((text) => {
-    spans[at] = Buffer.byteLength(text);
-    return text;
-  });
 }
