@@ -10,13 +10,13 @@
 //
 // Needs Redis at 127.0.0.1:6379 (OPKIT_BENCH_REDIS to change it) and /usr/bin/time.
 import { spawn } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureRecords } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
 const SERVER = process.env.OPKIT_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const NODE = process.execPath;
 const OP = join(root, 'bin', 'run.js');
@@ -27,7 +27,7 @@ const NAME = `bench-${process.pid}`;
 const URL = `${SERVER}/${NAME}`;
 const { hostname, port } = new globalThis.URL(SERVER);
 
-const input = await ensureInput(RECORDS);
+const input = await ensureRecords(RECORDS);
 const cpu0 = await redisCpu();
 const push = await run([NODE, OP, 'queue', 'push', URL, '--in', input]);
 const cpu1 = await redisCpu();
@@ -50,24 +50,6 @@ console.log(`pull       ${pull.seconds.toFixed(2)} s  ${rate(pull.seconds)} reco
 console.log(`end to end ${total.toFixed(2)} s  ${rate(total)} records/s  (target ≥ 100,000/s: ${RECORDS / total >= 100_000 ? 'ok' : 'MISSED'})`);
 console.log(`op map r over stdin: ${stdin.seconds.toFixed(2)} s, ${rate(stdin.seconds)} records/s; consume phase / stdin: ${(consumeS / stdin.seconds).toFixed(2)}x the time, end to end / stdin: ${(total / stdin.seconds).toFixed(2)}x`);
 console.log(`consumer peak RSS: ${consumers.map((c) => (c.rssKiB / 1024).toFixed(0) + ' MiB').join(', ')} (target ≤ 150 MiB)`);
-
-/** bench/data/shard-N.ndjson from gen-ndjson.mjs (the same input as bench/shard.mjs), made once. */
-async function ensureInput(records) {
-  const dir = join(root, 'bench', 'data');
-  const file = join(dir, `shard-${records}.ndjson`);
-  if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial);
-  await new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(SHARED, 'gen-ndjson.mjs'), String(records)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.pipe(out);
-    child.on('error', reject);
-    out.on('finish', resolve);
-  });
-  renameSync(partial, file);
-  return file;
-}
 
 /** Runs argv; stdout to /dev/null unless counted; with rss, the last stderr line is /usr/bin/time's %M. */
 function run(argv, options = {}) {

@@ -16,15 +16,15 @@
 // Inputs are generated once into bench/data/ (git-ignored). Peak RSS comes from
 // /usr/bin/time -f %M; without it the RSS column is empty.
 import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SHARED, capture as captureBytes, ensureFile, pipeChild } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
 const NODE = process.execPath;
 const OP = join(root, 'bin', 'run.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -49,7 +49,7 @@ for (const row of rows) console.log(`| ${row.case} | ${row.subject} | ${row.seco
 process.exitCode = failed ? 1 : 0;
 
 async function millerCase() {
-  const input = await ensureInput(`gen-${RECORDS}.ndjson`, (out) => pipeChild([NODE, join(SHARED, 'gen-ndjson.mjs'), String(RECORDS)], out));
+  const input = await ensureFile(`gen-${RECORDS}.ndjson`, (out) => pipeChild([NODE, join(SHARED, 'gen-ndjson.mjs'), String(RECORDS)], out));
   const ours = [NODE, OP, 'reduce', '--key', 'user', '--agg', 'sum:score,count'];
   const miller = ['mlr', '--ijsonl', '--ojsonl', 'stats1', '-a', 'sum,count', '-f', 'score', '-g', 'user'];
   let haveMiller = true;
@@ -81,7 +81,7 @@ async function millerCase() {
 
 /** A trivial count over 1,000,000 records: -w 2 against inline; the goal is 1.5x faster (ratio ≤ 0.67). */
 async function workersCase() {
-  const input = await ensureInput(`gen-${RECORDS}.ndjson`, (out) => pipeChild([NODE, join(SHARED, 'gen-ndjson.mjs'), String(RECORDS)], out));
+  const input = await ensureFile(`gen-${RECORDS}.ndjson`, (out) => pipeChild([NODE, join(SHARED, 'gen-ndjson.mjs'), String(RECORDS)], out));
   const inline = [NODE, OP, 'reduce', '--key', 'user', '--agg', 'count'];
   const pooled = [...inline, '-w', '2'];
   const sorted = (text) => text.split('\n').filter(Boolean).sort().join('\n');
@@ -102,7 +102,7 @@ async function workersCase() {
 }
 
 async function keysCase() {
-  const input = await ensureInput(`keys-${KEYS}.ndjson`, (out) => writeKeys(out, KEYS));
+  const input = await ensureFile(`keys-${KEYS}.ndjson`, (out) => writeKeys(out, KEYS));
   const argv = [NODE, OP, 'reduce', '--key', 'key', '--agg', 'count,sum:n', '--max-memory', '200MB', '--stats'];
   const result = await measure(argv, input, true);
   await checkKeys(result.output, KEYS);
@@ -182,44 +182,8 @@ function run(argv, input, output) {
   });
 }
 
-function capture(argv, input) {
-  const stdin = openSync(input, 'r');
-  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, 'pipe', 'inherit'] });
-  closeSync(stdin);
-  const out = [];
-  child.stdout.on('data', (chunk) => out.push(chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => (status === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
-  });
-}
-
 function parseLines(text) {
   return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
-}
-
-/** bench/data/NAME, made once by `make(stream)`. */
-async function ensureInput(name, make) {
-  const dir = join(root, 'bench', 'data');
-  const file = join(dir, name);
-  if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial);
-  await make(out);
-  renameSync(partial, file);
-  console.log(`generated ${file} (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`);
-  return file;
-}
-
-function pipeChild(argv, out) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.pipe(out);
-    child.on('error', reject);
-    const finished = new Promise((done) => out.on('finish', done));
-    child.on('close', (status) => (status === 0 ? finished.then(resolve) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
-  });
 }
 
 /** `{"key":"k<i>","n":<i % 10>}` for i < n: every key distinct. */
@@ -239,4 +203,9 @@ async function writeKeys(out, n) {
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** argv's stdout as text, with `input` as its stdin. */
+async function capture(argv, input) {
+  return (await captureBytes(argv, input)).toString('utf8');
 }

@@ -10,13 +10,13 @@
 // (default ../shared/bench). The input is generated once into bench/data/ (git-ignored).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SHARED, capture, ensureRecords } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
 const NODE = process.execPath;
 const OP = join(root, 'bin', 'run.js');
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
@@ -35,7 +35,7 @@ const SUBJECTS = [
   op('--seq', '_i', '--rank', '0', '--world', '2'),
 ];
 
-const input = await ensureInput(RECORDS);
+const input = await ensureRecords(RECORDS);
 await verify(input);
 const rows = [];
 const base = [];
@@ -61,24 +61,6 @@ for (const { subject, seconds } of rows) {
 }
 process.exitCode = failed ? 1 : 0;
 
-/** bench/data/shard-N.ndjson from gen-ndjson.mjs, made once. */
-async function ensureInput(records) {
-  const dir = join(root, 'bench', 'data');
-  const file = join(dir, `shard-${records}.ndjson`);
-  if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial);
-  await new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(SHARED, 'gen-ndjson.mjs'), String(records)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.pipe(out);
-    child.on('error', reject);
-    out.on('finish', resolve);
-  });
-  renameSync(partial, file);
-  return file;
-}
-
 /** The speed means nothing if the output is wrong: world 1 is the input, world 2 its odd lines. */
 async function verify(file) {
   const whole = readFileSync(file);
@@ -100,18 +82,6 @@ function timeRun(argv, file) {
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (status) => (status === 0 ? resolve((performance.now() - started) / 1000) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
-  });
-}
-
-function capture(argv, file) {
-  const stdin = openSync(file, 'r');
-  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, 'pipe', 'inherit'] });
-  closeSync(stdin);
-  const out = [];
-  child.stdout.on('data', (chunk) => out.push(chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => (status === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
   });
 }
 

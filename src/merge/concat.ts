@@ -1,7 +1,6 @@
-import { OpError, describeCause } from '../core/errors.js';
-import { openSource } from '../io/open-source.js';
 import type { Sink } from '../io/open-sink.js';
 import { IndexRouter } from '../io/route-by-index.js';
+import { routeSource } from '../io/route-source.js';
 import type { MergeStop } from './merge-stop.js';
 
 /** 1 MiB reads, as op shard's byte path (bench/shard.mjs). */
@@ -16,38 +15,18 @@ const READ_BYTES = 1024 * 1024;
  */
 export async function concatInputs(files: readonly string[], sink: Sink, stop: MergeStop): Promise<void> {
   const router = new IndexRouter(1, Int32Array.of(0), 1);
+  const target = {
+    flush: async () => {
+      const out = router.take()[0];
+      if (out !== undefined) await sink.write(out);
+    },
+    get closed() {
+      return sink.closed;
+    },
+  };
   for (const file of files) {
     if (stop.stopped) return;
-    const source = openSource(file, READ_BYTES);
-    router.startSource();
-    // A read blocked on a quiet pipe is cut short, unless a line is half written.
-    const release = stop.onStop(() => {
-      if (!router.midLine) source.stream.destroy();
-    });
-    const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await reads.next();
-        if (next.done) break;
-        // After a stop only the rest of the line begun is routed, not the lines after it.
-        const nl = stop.stopped ? next.value.indexOf(10) : -1;
-        router.push(nl < 0 ? next.value : next.value.subarray(0, nl + 1));
-        await write(sink, router.take()[0]);
-        // Nobody reads our output any more, or a stop came and the last line is whole.
-        if (sink.closed || (stop.stopped && !router.midLine)) return;
-      }
-    } catch (error) {
-      if (stop.stopped && !router.midLine) return;
-      throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
-    } finally {
-      release();
-      await reads.return?.();
-    }
-    router.endSource();
-    await write(sink, router.take()[0]);
+    await routeSource(file, READ_BYTES, router, stop, target);
+    if (sink.closed) return;
   }
-}
-
-async function write(sink: Sink, out: Buffer | undefined): Promise<void> {
-  if (out !== undefined) await sink.write(out);
 }

@@ -1,11 +1,12 @@
 import { waitBeforeRetry } from '../core/backoff.js';
-import { OpError, OutputError, RecordError, TimeoutError, causeParts, describeCause, type InputError, type Kind, type Stage } from '../core/errors.js';
+import { OpError, OutputError, RecordError, causeParts, describeCause, type InputError, type Kind, type Stage } from '../core/errors.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
 import { withoutCr } from '../io/line-end.js';
 import { emitterFor, serialise, type Emitter } from './emit-results.js';
 import { StepError } from './run-steps.js';
+import { callHandler, isThenable } from './call-handler.js';
 import { newStats, type Stats } from './stats.js';
 
 /** One line of the `--errors` file. */
@@ -180,24 +181,9 @@ export class RecordRunner {
   }
 
   private invoke(record: unknown, ctx: RecordContext): unknown {
-    const ms = this.options.timeout;
-    if (ms === undefined) return this.options.handler(record, ctx);
-    const controller = new AbortController();
-    ctx.signal = AbortSignal.any([controller.signal, this.options.shared.signal]);
-    const result = this.options.handler(record, ctx);
-    if (!isThenable(result)) return result;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new TimeoutError(ms);
-        controller.abort(error);
-        reject(error);
-      }, ms);
-      result.then(
-        (value) => (clearTimeout(timer), resolve(value)),
-        (error: unknown) => (clearTimeout(timer), reject(error)),
-      );
-    });
+    return callHandler(this.options.handler as (record: unknown, ctx: RecordContext) => unknown, record, ctx, this.options.timeout, this.options.shared.signal);
   }
+
 
   private emit(result: unknown, job: Job, ctx: RecordContext | undefined): string | Promise<string> {
     const out = this.emitter(result, job.record, job.text, this.stats);
@@ -287,10 +273,6 @@ function detailsOf(cause: unknown): object | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function safeJson(value: unknown): string | undefined {

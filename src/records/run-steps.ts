@@ -1,9 +1,10 @@
 import { waitBeforeRetry } from '../core/backoff.js';
-import { OpError, TimeoutError, type Kind, type Stage } from '../core/errors.js';
+import { OpError, type Kind, type Stage } from '../core/errors.js';
 import type { Context } from '../core/types.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { newStats, type Stats } from './stats.js';
+import { callHandler, isThenable } from './call-handler.js';
 
 /** One step of a `then` chain, as plain data so a worker thread can rebuild it. */
 export interface StepSetup {
@@ -155,23 +156,7 @@ function callStep(step: Step, value: unknown, ctx: RecordContext | undefined, at
 function invoke(step: Step, value: unknown, outer: RecordContext | undefined, attempt: number): unknown {
   if (!step.needsContext || outer === undefined) return step.loaded.fn(value, undefined as never);
   const ctx = new RecordContext(step.shared, outer.index, outer.line, outer.source, attempt, outer.id);
-  const ms = step.setup.timeout;
-  if (ms === undefined) return step.loaded.fn(value, ctx);
-  const controller = new AbortController();
-  ctx.signal = AbortSignal.any([controller.signal, step.shared.signal]);
-  const result = step.loaded.fn(value, ctx);
-  if (!isThenable(result)) return result;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new TimeoutError(ms);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-    result.then(
-      (resolved) => (clearTimeout(timer), resolve(resolved)),
-      (error: unknown) => (clearTimeout(timer), reject(error)),
-    );
-  });
+  return callHandler(step.loaded.fn as (record: unknown, ctx: RecordContext) => unknown, value, ctx, step.setup.timeout, step.shared.signal);
 }
 
 function retryOrFail(step: Step, input: unknown, ctx: RecordContext | undefined, attempt: number, error: unknown): Promise<Yield> {
@@ -223,6 +208,3 @@ function countMany(stats: Stats, values: unknown[]): Yield {
   return new Many(values);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}

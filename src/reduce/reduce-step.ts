@@ -9,6 +9,7 @@ import { GroupKey } from './group-key.js';
 import { collectGarbage } from './collect-garbage.js';
 import { SpillStore } from './spill-store.js';
 import type { WindowSpec } from './window-spec.js';
+import { isThenable } from '../records/call-handler.js';
 
 /** What `--late` does with a record whose window has closed. */
 export type LatePolicy = 'dead-letter' | 'drop' | 'reopen';
@@ -532,10 +533,6 @@ export class ReduceStep {
 /** `f(value)` now when `value` is plain, after it when it is a promise: the sync path allocates no promise. */
 function then<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
   return value instanceof Promise ? value.then(f) : f(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function iso(ms: number): string {

@@ -1,11 +1,11 @@
-import { OpError, RecordError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { fillRankTemplate } from '../io/fill-template.js';
-import { checkInputs, openSource } from '../io/open-source.js';
+import { checkInputs } from '../io/open-source.js';
+import { routeSource, type SourceRouter } from '../io/route-source.js';
 import { endOutputs } from '../io/open-sink.js';
 import { refuseSameFile } from '../io/same-file.js';
 import { StopSignal } from '../engine/stop-signal.js';
-import { openShares, type Shares } from './open-shares.js';
+import { openShares } from './open-shares.js';
 import { IndexRouter } from '../io/route-by-index.js';
 import { RecordRouter } from './route-records.js';
 import { shareOfRank } from '../io/share-buffers.js';
@@ -24,12 +24,7 @@ export interface ShardOptions {
   seq: string | undefined;
 }
 
-interface Router {
-  /** Part of a record is routed and its end is not yet: a stop reads on to it. */
-  readonly midLine: boolean;
-  startSource(name: string): void;
-  push(buf: Buffer): void;
-  endSource(): void;
+interface Router extends SourceRouter {
   take(): Array<string | Buffer | undefined>;
 }
 
@@ -59,7 +54,7 @@ export async function runShard(options: ShardOptions): Promise<number> {
   let failure: unknown;
   try {
     for (const spec of options.inputs) {
-      await routeSource(spec, router, shares, stop, parses ? undefined : BYTE_READ);
+      await routeSource(spec, parses ? undefined : BYTE_READ, router, stop, { flush: () => shares.write(router.take()), get closed() { return shares.closed; } });
       if (shares.closed || stop.stopped) break;
     }
   } catch (error) {
@@ -71,39 +66,3 @@ export async function runShard(options: ShardOptions): Promise<number> {
   return stop.exitCode ?? EXIT.ok;
 }
 
-/**
- * One input through the router. A stop ends it on a line boundary: a line already begun
- * (the byte path streams long lines piece by piece) is read to its end, a line not begun
- * is not written, and the source's unfinished last line is not completed.
- */
-async function routeSource(spec: string, router: Router, shares: Shares, stop: StopSignal, readBytes: number | undefined): Promise<void> {
-  const source = openSource(spec, readBytes);
-  router.startSource(source.name);
-  // A read blocked on a quiet pipe is cut short, unless a line is half written.
-  const release = stop.onStop(() => {
-    if (!router.midLine) source.stream.destroy();
-  });
-  const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await reads.next();
-      if (next.done) break;
-      // After a stop only the rest of the line begun is routed, not the lines after it.
-      const nl = stop.stopped ? next.value.indexOf(10) : -1;
-      router.push(nl < 0 ? next.value : next.value.subarray(0, nl + 1));
-      await shares.write(router.take());
-      // Nobody reads our output any more, or a stop came and every line out is whole.
-      if (shares.closed || (stop.stopped && !router.midLine)) return;
-    }
-    router.endSource();
-  } catch (error) {
-    if (error instanceof RecordError) throw error;
-    if (stop.stopped && !router.midLine) return;
-    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
-  } finally {
-    release();
-    await reads.return?.();
-    // Whole lines routed before a bad one are written before it is reported.
-    await shares.write(router.take());
-  }
-}

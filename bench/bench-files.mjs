@@ -1,0 +1,51 @@
+// What the benchmark scripts share: their generated inputs and a way to capture a command's output.
+import { spawn } from 'node:child_process';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder of gen-ndjson.mjs and raw-map.mjs. */
+export const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
+
+/** bench/data/NAME (git-ignored), made once by `make(stream)`, which resolves when it is written. */
+export async function ensureFile(name, make) {
+  const dir = join(root, 'bench', 'data');
+  const file = join(dir, name);
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const partial = `${file}.partial`;
+  const out = createWriteStream(partial);
+  await make(out);
+  renameSync(partial, file);
+  return file;
+}
+
+/** bench/data/shard-N.ndjson: N records from gen-ndjson.mjs, made once. */
+export function ensureRecords(records) {
+  return ensureFile(`shard-${records}.ndjson`, (out) => pipeChild([process.execPath, join(SHARED, 'gen-ndjson.mjs'), String(records)], out));
+}
+
+/** Runs argv with its stdout into `out`; resolves once `out` has it all. */
+export function pipeChild(argv, out) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.pipe(out);
+    child.on('error', reject);
+    const finished = new Promise((done) => out.on('finish', done));
+    child.on('close', (status) => (status === 0 ? finished.then(resolve) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
+  });
+}
+
+/** argv's stdout, as a Buffer, with `file` as its stdin; rejects on a non-zero exit. */
+export function capture(argv, file) {
+  const stdin = openSync(file, 'r');
+  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, 'pipe', 'inherit'] });
+  closeSync(stdin);
+  const out = [];
+  child.stdout.on('data', (chunk) => out.push(chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => (status === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
+  });
+}
