@@ -22,7 +22,8 @@ const DEFAULT_MAX_DELIVERIES = 5;
 export interface HandlerCommandFlags {
   in?: string[] | undefined;
   out?: string | undefined;
-  'input-format': 'ndjson' | 'json';
+  /** Not a flag of op batch: its input is NDJSON. */
+  'input-format'?: 'ndjson' | 'json' | undefined;
   concurrency: number;
   unordered: boolean;
   retries: number;
@@ -70,7 +71,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       handler: handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
       inputs: flags.from !== undefined ? [] : flags.in?.length ? flags.in : ['-'],
       output: fillRankTemplate(flags.out, { rank, world }),
-      inputFormat: flags['input-format'],
+      inputFormat: flags['input-format'] ?? 'ndjson',
       concurrency: flags.concurrency,
       unordered: flags.unordered,
       retries: flags.retries,

@@ -51,7 +51,7 @@ export function serialise(value: unknown): string {
     // BigInt, cycles, a throwing toJSON: the result is not JSON, which no retry will change.
     throw new OutputError((error as Error).message);
   }
-  if (json === undefined) throw new OutputError(`a ${typeof value} is not a JSON value`);
+  if (json === undefined) throw new OutputError(`${withArticle(typeof value)} is not a JSON value`);
   return json;
 }
 
@@ -62,7 +62,7 @@ function serialiseDeep(value: unknown): string {
   } catch (error) {
     throw new OutputError((error as Error).message);
   }
-  throw new OutputError(`a ${typeof value} is not a JSON value`);
+  throw new OutputError(`${withArticle(typeof value)} is not a JSON value`);
 }
 
 function emitMany(result: unknown, stats: Stats, weight: number): string | Promise<string> {
@@ -70,7 +70,7 @@ function emitMany(result: unknown, stats: Stats, weight: number): string | Promi
   if (Array.isArray(result)) return joinValues(result, stats, weight);
   if (typeof result === 'object' && Symbol.iterator in result) return joinValues(result as Iterable<unknown>, stats, weight);
   if (typeof result === 'object' && Symbol.asyncIterator in result) return joinAsync(result as AsyncIterable<unknown>, stats, weight);
-  throw new OutputError(`handler returned a ${typeof result}, not an array or iterable`);
+  throw new OutputError(notIterable(result));
 }
 
 function joinValues(values: Iterable<unknown>, stats: Stats, weight: number): string {
@@ -99,4 +99,13 @@ function countMany(out: string, n: number, stats: Stats, weight: number): string
   if (n === 0) stats.dropped += weight;
   stats.out += n;
   return out;
+}
+
+/** The message for a slice or batch handler's result that cannot be iterated. */
+export function notIterable(result: unknown): string {
+  return `handler returned ${withArticle(typeof result)}, not an array or iterable`;
+}
+
+function withArticle(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }

@@ -5,6 +5,7 @@ import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/lo
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { newStats, type Stats } from './stats.js';
 import { callHandler, isThenable } from './call-handler.js';
+import { notIterable } from './emit-results.js';
 
 /** One step of a `then` chain, as plain data so a worker thread can rebuild it. */
 export interface StepSetup {
@@ -193,7 +194,7 @@ function sliceValues(result: unknown): unknown[] | Promise<unknown[]> {
   if (Array.isArray(result)) return result.filter((value) => value !== undefined);
   if (typeof result === 'object' && Symbol.iterator in result) return [...(result as Iterable<unknown>)].filter((value) => value !== undefined);
   if (typeof result === 'object' && Symbol.asyncIterator in result) return collect(result as AsyncIterable<unknown>);
-  throw new TypeError(`handler returned a ${typeof result}, not an array or iterable`);
+  throw new TypeError(notIterable(result));
 }
 
 async function collect(values: AsyncIterable<unknown>): Promise<unknown[]> {
