@@ -1,6 +1,6 @@
 import { Command } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
-import { FlagValueError, describeParseError } from './parse-errors.js';
+import { FlagValueError, describeParseError } from './shared/parse-errors.js';
 
 /**
  * What every `op` command shares: one compiler-style report for our errors and oclif's

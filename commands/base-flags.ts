@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { FlagValueError } from './parse-errors.js';
+import { FlagValueError } from './shared/parse-errors.js';
 
 /**
  * An integer flag that reports a bad value in opkit's words, from its own metadata:

@@ -2,7 +2,7 @@ import type { Interfaces } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
 import { OpCommand } from './base-command.js';
 import type { handlerFlags } from './base-flags.js';
-import { RUN_FLAGS, isChain, splitSteps, type StepCommand } from './chain-words.js';
+import { RUN_FLAGS, isChain, splitSteps, type StepCommand } from './shared/chain-words.js';
 
 type HandlerFlags = Interfaces.InferredFlags<typeof handlerFlags>;
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
-import { EXAMPLE_FILES } from './example-files.js';
+import { EXAMPLE_FILES } from './shared/example-files.js';
 import { handlerFlags, wholeNumber } from './base-flags.js';
 
 const { 'input-format': _inputFormat, ...batchHandlerFlags } = handlerFlags;

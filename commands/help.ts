@@ -1,6 +1,6 @@
 import { Args, Help } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { reportUnknownCommand } from './command-not-found.js';
+import { reportUnknownCommand } from './shared/command-not-found.js';
 
 /** `op help` and `op help map`, as git and npm users type them; the same text as --help. */
 export default class HelpCommand extends OpCommand {

@@ -23,7 +23,7 @@ import WatchCommand from './watch.js';
 // single file the CLI loads at start-up.
 export { execute } from '@oclif/core';
 // oclif finds it by name, through package.json's oclif.hooks.
-export { commandNotFound } from './command-not-found.js';
+export { commandNotFound } from './shared/command-not-found.js';
 
 STEP_CLASSES.map = MapCommand;
 STEP_CLASSES.filter = FilterCommand;

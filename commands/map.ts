@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
-import { EXAMPLE_FILES } from './example-files.js';
+import { EXAMPLE_FILES } from './shared/example-files.js';
 import { handlerFlags } from './base-flags.js';
 
 export default class MapCommand extends HandlerCommand {

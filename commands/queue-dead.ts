@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { WIRE_FORMAT, debugFlag, queueArgs } from './queue-flags.js';
+import { WIRE_FORMAT, debugFlag, queueArgs } from './shared/queue-flags.js';
 
 export default class QueueDeadCommand extends OpCommand {
   static override summary = 'Print the dead letters of a work queue as NDJSON.';

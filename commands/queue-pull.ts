@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { WIRE_FORMAT, debugFlag, groupFlag, queueArgs } from './queue-flags.js';
+import { WIRE_FORMAT, debugFlag, groupFlag, queueArgs } from './shared/queue-flags.js';
 
 export default class QueuePullCommand extends OpCommand {
   static override summary = 'Write the results of a work queue to stdout, acking what was written.';

@@ -1,5 +1,5 @@
 import { OpCommand } from './base-command.js';
-import { WIRE_FORMAT, debugFlag, queueArgs } from './queue-flags.js';
+import { WIRE_FORMAT, debugFlag, queueArgs } from './shared/queue-flags.js';
 
 export default class QueueRetryDeadCommand extends OpCommand {
   static override summary = 'Move the dead letters of a work queue back to its input.';

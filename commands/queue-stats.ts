@@ -1,5 +1,5 @@
 import { OpCommand } from './base-command.js';
-import { WIRE_FORMAT, debugFlag, groupFlag, queueArgs } from './queue-flags.js';
+import { WIRE_FORMAT, debugFlag, groupFlag, queueArgs } from './shared/queue-flags.js';
 
 export default class QueueStatsCommand extends OpCommand {
   static override summary = 'Print the state of a work queue as one JSON line.';

@@ -1,5 +1,5 @@
 import { OpCommand } from './base-command.js';
-import { WIRE_FORMAT, debugFlag, queueArgs } from './queue-flags.js';
+import { WIRE_FORMAT, debugFlag, queueArgs } from './shared/queue-flags.js';
 
 export default class QueueTrimCommand extends OpCommand {
   static override summary = 'Remove the entries of a work queue that every consumer group has acked.';

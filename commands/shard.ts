@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
 import { ioFlags, reportFlags, wholeNumber } from './base-flags.js';
-import { EXAMPLE_FILES } from './example-files.js';
-import { listLauncherVariables } from './launcher-variables.js';
+import { EXAMPLE_FILES } from './shared/example-files.js';
+import { listLauncherVariables } from './shared/launcher-variables.js';
 
 export default class ShardCommand extends OpCommand {
   static override summary = "Keep this rank's share of the records: record i when i % world == rank.";

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { OpCommand } from './base-command.js';
-import { EXAMPLE_FILES } from './example-files.js';
+import { EXAMPLE_FILES } from './shared/example-files.js';
 import { reportFlags, wholeNumber } from './base-flags.js';
 
 export default class WatchCommand extends OpCommand {

@@ -10,11 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** `../src/x.js` from dist/commands becomes `./src/x.js` from dist/op.mjs, left unbundled. */
+/**
+ * `../src/x.js` from dist/commands (or `../../src/x.js` from dist/commands/shared) becomes
+ * `./src/x.js` from dist/op.mjs, left unbundled.
+ */
 const engineStaysOutside = {
   name: 'engine-stays-outside',
   setup(builder) {
-    builder.onResolve({ filter: /^\.\.\/src\// }, (args) => ({ path: args.path.replace(/^\.\.\//, './'), external: true }));
+    builder.onResolve({ filter: /^(\.\.\/)+src\// }, (args) => ({ path: args.path.replace(/^(\.\.\/)+/, './'), external: true }));
   },
 };
 

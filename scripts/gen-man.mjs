@@ -7,8 +7,8 @@ import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync, mkdir
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The built commands' own facts: one source for the man pages, the README and op's help.
-import { exitStatuses } from '../dist/commands/exit-statuses.js';
-import { LAUNCHER_VARIABLES } from '../dist/commands/launcher-variables.js';
+import { exitStatuses } from '../dist/commands/shared/exit-statuses.js';
+import { LAUNCHER_VARIABLES } from '../dist/commands/shared/launcher-variables.js';
 import { argName, descriptionOf, fill, flagFacts, flagValue, formatDefault, normaliseExamples, summaryOf, visibleArgs, visibleFlags } from './command-metadata.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

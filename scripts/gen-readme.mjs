@@ -9,9 +9,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXAMPLE_FILES } from '../dist/commands/example-files.js';
-import { exitStatuses } from '../dist/commands/exit-statuses.js';
-import { LAUNCHER_VARIABLES } from '../dist/commands/launcher-variables.js';
+import { EXAMPLE_FILES } from '../dist/commands/shared/example-files.js';
+import { exitStatuses } from '../dist/commands/shared/exit-statuses.js';
+import { LAUNCHER_VARIABLES } from '../dist/commands/shared/launcher-variables.js';
 import { argName, descriptionOf, fill, flagFacts, flagValue, loadCommands, normaliseExamples, summaryOf, visibleArgs, visibleFlags } from './command-metadata.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

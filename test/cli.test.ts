@@ -38,6 +38,11 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.not.ok([...paths].some((path) => path.startsWith('dist/test/')), 'no test files');
 });
 
+test('the bundle leaves the engine outside, so each error class exists once (instanceof holds across the two)', () => {
+  const bundle = readFileSync(join(ROOT, 'dist/op.mjs'), 'utf8');
+  assert.not.match(bundle, /class (OpError|UsageError)\b/);
+});
+
 test('op help, op help map and op map -h print the same help as --help', async () => {
   const root = await runOp(['--help']);
   const map = await runOp(['map', '--help']);

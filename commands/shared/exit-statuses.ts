@@ -1,4 +1,4 @@
-import { EXIT } from '../src/core/exit-codes.js';
+import { EXIT } from '../../src/core/exit-codes.js';
 
 /**
  * What each exit status means, for the man pages and the README (scripts/gen-man.mjs,

@@ -1,4 +1,4 @@
-import { UsageError } from '../src/core/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 import { suggestName } from './suggest-name.js';
 
 /** A flag value that does not parse; `reason` is the whole line the user sees. */

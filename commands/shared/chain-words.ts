@@ -1,4 +1,4 @@
-import { UsageError } from '../src/core/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 
 /** Words that join the steps of a chain: `then`, and `+` as Miller writes it. */
 const JOINERS = new Set(['then', '+']);
