@@ -25,11 +25,16 @@ export function decodeLines(buf: Buffer): DecodedLines {
     let end = buf.indexOf(10, start);
     if (end < 0) end = buf.length;
     const bytes = buf.subarray(start, end);
-    if (!isUtf8(bytes)) bad.set(lines.length, new InputError(`invalid UTF-8 at byte ${firstInvalidByte(bytes)}`, 'decode'));
+    if (!isUtf8(bytes)) bad.set(lines.length, invalidUtf8(bytes));
     lines.push(bytes.toString('utf8'));
     start = end + 1;
   }
   return { lines, bad };
+}
+
+/** The failure of a line known to hold invalid UTF-8, naming the first bad byte. */
+export function invalidUtf8(bytes: Buffer): InputError {
+  return new InputError(`invalid UTF-8 at byte ${firstInvalidByte(bytes)}`, 'decode');
 }
 
 /** 1-based byte column of the first byte that breaks UTF-8 (only called on lines known to be bad). */

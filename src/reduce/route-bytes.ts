@@ -1,6 +1,9 @@
 import { hashBytes, hashText } from '../core/key-hash.js';
 import { KeyRouter, canonical, singleText } from './route-key.js';
 
+/** The owner of a blank line: no worker (it keeps its line number, and is no record). */
+export const BLANK = 0xffff;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 

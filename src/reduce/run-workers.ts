@@ -2,10 +2,10 @@ import { Worker } from 'node:worker_threads';
 import { OpError, RecordError } from '../core/errors.js';
 import type { DeadLetter } from '../records/record-runner.js';
 import type { Sink } from '../io/open-sink.js';
-import { isBlankBytes } from '../io/is-blank-line.js';
 import type { ReduceStats } from './reduce-step.js';
-import { ByteKeyRouter } from './route-bytes.js';
 import type { FromWorker, ReduceWorkerData, ToWorker } from './reduce-worker.js';
+import { isBlankBytes } from '../io/is-blank-line.js';
+import { BLANK, ByteKeyRouter } from './route-bytes.js';
 
 /** Reads in flight per worker: with 2, workers and reader sat idle ~40% of the time waiting on each other. */
 const IN_FLIGHT = 4;
@@ -33,12 +33,10 @@ interface Lane {
 export class ReduceWorkers {
   errors = 0;
   private readonly lanes: Lane[];
-  private readonly router: ByteKeyRouter;
   private failure: unknown;
-  private source = '';
   private rest: Buffer | undefined;
-  private lineNo = 0;
-  private nextIndex = 0;
+  private atFirstLine = true;
+  private readonly router: ByteKeyRouter;
 
   constructor(
     count: number,
@@ -48,9 +46,9 @@ export class ReduceWorkers {
   ) {
     this.router = new ByteKeyRouter(data.step.key, count);
     const url = new URL('./reduce-worker.js', import.meta.url);
-    this.lanes = Array.from({ length: count }, () => {
+    this.lanes = Array.from({ length: count }, (_, k) => {
       const lane: Lane = {
-        worker: new Worker(url, { workerData: data }),
+        worker: new Worker(url, { workerData: { ...data, worker: k } satisfies ReduceWorkerData }),
         inFlight: 0,
         records: 0,
         wake: undefined,
@@ -69,97 +67,60 @@ export class ReduceWorkers {
   }
 
   startSource(name: string): void {
-    this.source = name;
     this.rest = undefined;
-    this.lineNo = 0;
+    this.atFirstLine = true;
+    for (const lane of this.lanes) this.post(lane, { type: 'source', source: name });
   }
 
-  /** Cuts one read at its last newline and hands each worker its lines; resolves once each has room for more. */
+  /** Cuts one read at its last newline and hands its whole lines to every worker; resolves once each has room for more. */
   async push(bytes: Buffer): Promise<void> {
     const buf = this.rest ? Buffer.concat([this.rest, bytes]) : bytes;
     const last = buf.lastIndexOf(10);
     // The unfinished last line is copied, so it does not pin the whole read in memory.
     this.rest = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
-    if (last >= 0) await this.route(buf, last + 1);
+    if (last >= 0) await this.share(buf, last + 1);
   }
 
   /** The last line, when the input does not end in a newline. */
   async endSource(): Promise<void> {
     const rest = this.rest;
     this.rest = undefined;
-    if (rest) await this.route(rest, rest.length);
+    if (rest) await this.share(rest, rest.length);
   }
 
-  /** Per line of one read: its worker, start and end; reused from read to read (numbers in arrays cost ~0.3 s of GC per million lines). */
-  private owner = new Uint16Array(0);
-  private starts = new Int32Array(0);
-  private ends = new Int32Array(0);
+  /** Per line of one read: its worker, or BLANK; reused from read to read. */
+  private owner = new Uint16Array(1024);
 
-  /** Routes the lines of `buf[0, end)`: one message per worker, its lines' bytes moved, not copied. */
-  private async route(buf: Buffer, end: number): Promise<void> {
-    const n = this.lanes.length;
-    const counts = new Int32Array(n);
-    const bytes = new Int32Array(n);
-    const firstLine = this.lineNo + 1;
-    const firstIndex = this.nextIndex;
+  /**
+   * Lines `buf[0, end)` to every worker, copied once into shared memory, with each line's
+   * worker found here by a key scan on the bytes (no decoding). Each worker decodes and
+   * parses only its own lines. Copying each worker's lines out here instead cost the main
+   * thread ~1 s per million lines; scanning in every worker doubles the scan (~0.45 s a
+   * million lines each); see bench/RESULTS.md, op reduce.
+   */
+  private async share(buf: Buffer, end: number): Promise<void> {
     let count = 0;
-    for (let start = 0; start < end; ) {
+    for (let start = 0; start < end; count++) {
       let nl = buf.indexOf(10, start);
       if (nl < 0 || nl >= end) nl = end;
-      if (count === this.owner.length) this.grow();
+      if (count === this.owner.length) this.owner = grow(this.owner);
       let s = start;
       // A byte-order mark belongs to the file, not to the first record.
-      if (++this.lineNo === 1 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
-      // Blank lines keep their place (for line numbers) but go to no worker.
-      const w = isBlankBytes(buf, s, nl) ? n : this.router.workerOf(buf, s, nl);
-      this.owner[count] = w;
-      this.starts[count] = s;
-      this.ends[count] = nl;
-      count++;
-      if (w < n) {
-        counts[w]!++;
-        bytes[w]! += nl - s + 1;
-      }
+      if (this.atFirstLine && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+      this.atFirstLine = false;
+      this.owner[count] = isBlankBytes(buf, s, nl) ? BLANK : this.router.workerOf(buf, s, nl);
       start = nl + 1;
     }
-    for (let w = 0; w < n; w++) {
-      if (counts[w] === 0) continue;
-      const out = Buffer.allocUnsafeSlow(bytes[w]!);
-      const lines = new Float64Array(counts[w]!);
-      const indices = new Float64Array(counts[w]!);
-      let at = 0;
-      let r = 0;
-      let index = firstIndex;
-      for (let k = 0; k < count; k++) {
-        const owner = this.owner[k]!;
-        if (owner === w) {
-          at += buf.copy(out, at, this.starts[k]!, this.ends[k]!);
-          out[at++] = 10;
-          lines[r] = firstLine + k;
-          indices[r++] = index;
-        }
-        if (owner < n) index++;
-      }
-      const lane = this.lanes[w]!;
+    const bytes = new SharedArrayBuffer(end);
+    buf.copy(Buffer.from(bytes), 0, 0, end);
+    const owners = new Uint16Array(new SharedArrayBuffer(count * 2));
+    owners.set(this.owner.subarray(0, count));
+    for (const lane of this.lanes) {
       while (lane.inFlight >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
       this.check();
       lane.inFlight++;
-      lane.worker.postMessage({ type: 'lines', source: this.source, bytes: out, lines, indices } satisfies ToWorker, [out.buffer, lines.buffer, indices.buffer]);
+      this.post(lane, { type: 'lines', bytes, owners });
     }
-    for (let w = 0; w < n; w++) this.nextIndex += counts[w]!;
-  }
-
-  private grow(): void {
-    const size = Math.max(1024, this.owner.length * 2);
-    const owner = new Uint16Array(size);
-    const starts = new Int32Array(size);
-    const ends = new Int32Array(size);
-    owner.set(this.owner);
-    starts.set(this.starts);
-    ends.set(this.ends);
-    this.owner = owner;
-    this.starts = starts;
-    this.ends = ends;
   }
 
   /** Waits for every read to be reduced, then writes each worker's groups in turn. */
@@ -245,4 +206,10 @@ export class ReduceWorkers {
   private post(lane: Lane, message: ToWorker): void {
     lane.worker.postMessage(message);
   }
+}
+
+function grow(owner: Uint16Array<ArrayBuffer>): Uint16Array<ArrayBuffer> {
+  const more = new Uint16Array(owner.length * 2);
+  more.set(owner);
+  return more;
 }
