@@ -31,9 +31,10 @@ export function hashText(text: string): number {
   return h >>> 0;
 }
 
-export function hashBytes(bytes: Uint8Array): number {
+/** FNV-1a-32 of `bytes[start, end)`: a range, so a caller scanning a large buffer need not cut a view per key. */
+export function hashBytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let h = FNV_OFFSET;
-  for (let k = 0; k < bytes.length; k++) h = Math.imul(h ^ (bytes[k] as number), FNV_PRIME);
+  for (let k = start; k < end; k++) h = Math.imul(h ^ (bytes[k] as number), FNV_PRIME);
   return h >>> 0;
 }
 

@@ -34,18 +34,19 @@ export class ByteKeyRouter {
     if (this.decodeAll) return this.text.workerOf(buf.toString('utf8', start, end));
     let text = '';
     for (let k = 0; k < this.names.length; k++) {
-      const at = scanBytes(buf, start, end, this.names[k]!);
-      if (at === ESCAPED) return this.text.workerOf(buf.toString('utf8', start, end));
-      if (at === UNREADABLE) return 0;
-      if (at === MISSING) {
+      const found = scanBytes(buf, start, end, this.names[k]!);
+      if (found === ESCAPED) return this.text.workerOf(buf.toString('utf8', start, end));
+      if (found === UNREADABLE) return 0;
+      if (found === MISSING) {
         if (this.single) return hashText('null') % this.workers;
         text += (k ? ',' : '') + 'null';
         continue;
       }
-      const [s, e] = at;
+      const s = valueStart;
+      const e = valueEnd;
       if (this.single) {
         // A string without escapes: its bytes between the quotes are the UTF-8 that op shard hashes.
-        if (buf[s] === QUOTE && !hasByte(buf, BACKSLASH, s, e)) return hashBytes(buf.subarray(s + 1, e - 1)) % this.workers;
+        if (buf[s] === QUOTE && !hasByte(buf, BACKSLASH, s, e)) return hashBytes(buf, s + 1, e - 1) % this.workers;
         return hashText(singleText(buf.toString('utf8', s, e))) % this.workers;
       }
       text += (k ? ',' : '') + canonical(buf.toString('utf8', s, e));
@@ -68,9 +69,13 @@ function hasByte(buf: Buffer, byte: number, start: number, end: number): boolean
 const MISSING = 0;
 const UNREADABLE = 1;
 const ESCAPED = 2;
+const FOUND = 3;
+/** The value range of the last FOUND field: module state, not a pair per line (an allocation a line showed in profiles). */
+let valueStart = 0;
+let valueEnd = 0;
 
-/** The value range of top-level field `name`, or MISSING, UNREADABLE, or ESCAPED (a key with escapes: scan the text instead). */
-function scanBytes(buf: Buffer, start: number, end: number, name: Buffer): [number, number] | typeof MISSING | typeof UNREADABLE | typeof ESCAPED {
+/** FOUND (the value's range in valueStart, valueEnd) for top-level field `name`, or MISSING, UNREADABLE, or ESCAPED (a key with escapes: scan the text instead). */
+function scanBytes(buf: Buffer, start: number, end: number, name: Buffer): number {
   let at = skipSpace(buf, start, end);
   if (buf[at] === 0xef && buf[at + 1] === 0xbb && buf[at + 2] === 0xbf) at = skipSpace(buf, at + 3, end);
   if (buf[at] !== 0x7b) return MISSING;
@@ -80,16 +85,19 @@ function scanBytes(buf: Buffer, start: number, end: number, name: Buffer): [numb
     if (buf[at] !== QUOTE) return UNREADABLE;
     const keyEnd = skipString(buf, at, end);
     if (keyEnd < 0) return UNREADABLE;
-    let matches = keyEnd - at - 2 === name.length && sameBytes(buf, at + 1, name);
+    const matches = keyEnd - at - 2 === name.length && sameBytes(buf, at + 1, name);
     if (!matches && hasByte(buf, BACKSLASH, at, keyEnd)) return ESCAPED;
     at = skipSpace(buf, keyEnd, end);
     if (buf[at] !== 0x3a) return UNREADABLE;
     at = skipSpace(buf, at + 1, end);
-    const valueEnd = skipValue(buf, at, end);
-    if (valueEnd < 0) return UNREADABLE;
-    if (matches) return [at, valueEnd];
-    matches = false;
-    at = skipSpace(buf, valueEnd, end);
+    const after = skipValue(buf, at, end);
+    if (after < 0) return UNREADABLE;
+    if (matches) {
+      valueStart = at;
+      valueEnd = after;
+      return FOUND;
+    }
+    at = skipSpace(buf, after, end);
     const c = buf[at];
     if (c === 0x7d) return MISSING;
     if (c !== 0x2c) return UNREADABLE;
