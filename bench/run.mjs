@@ -59,6 +59,8 @@ const opJournal = (...args) => {
 };
 /** ~50 µs of arithmetic per record: a CPU-heavy handler, run over a tenth of the records. */
 const HEAVY = join(root, 'fixtures/handlers/cpu-heavy.mjs');
+/** 1 ms of CPU per record, over 2,000 records: a slow model on a small input, the main case for workers. */
+const BUSY_1MS = join(root, 'fixtures/handlers/busy-1ms.mjs');
 const tenth = (ctx) => Math.max(1000, Math.floor(ctx.records / 10));
 const tool = (label, file, ...args) => ({ label, argv: [file, ...args], requires: file });
 
@@ -77,6 +79,7 @@ const CASES = [
   // Worker threads (-w): against the single-thread limit, against themselves, and by chunk size.
   compare({ name: 'map-w2', group: 'workers', baseline: rawMap(MAP_FN), subject: opWorkers(2, 0, 'map', MAP_EXPR), target: 1 / 1.5, verify: 'bytes' }),
   compare({ name: 'heavy-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', HEAVY), subject: opWorkers(2, 0, 'map', HEAVY), target: 1 / 1.8, records: tenth }),
+  compare({ name: 'small-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', BUSY_1MS), subject: opWorkers(2, 0, 'map', BUSY_1MS), target: 1 / 1.8, records: () => 2000 }),
   compare({ name: 'w1-inline', group: 'workers', baseline: op('map', MAP_EXPR), subject: opWorkers(1, 0, 'map', MAP_EXPR), target: 1.25, verify: 'bytes' }),
   memory({ name: 'rss-w2', group: 'workers', subject: opWorkers(2, 0, 'map', MAP_EXPR), limitMiB: 250 }),
   ...[64, 112, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
