@@ -1,5 +1,4 @@
-import { OpError, describeCause } from '../core/errors.js';
-import { openSource } from '../io/open-source.js';
+import { openSource, readFailure } from '../io/open-source.js';
 import type { Sink } from '../io/open-sink.js';
 import { IndexRouter } from '../io/route-by-index.js';
 import type { MergeStop } from './merge-stop.js';
@@ -38,7 +37,7 @@ export async function concatInputs(files: readonly string[], sink: Sink, stop: M
       }
     } catch (error) {
       if (stop.stopped && !router.midLine) return;
-      throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+      throw readFailure(source.name, error);
     } finally {
       release();
       await reads.return?.();

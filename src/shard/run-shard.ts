@@ -1,7 +1,7 @@
-import { OpError, RecordError, describeCause } from '../core/errors.js';
+import { RecordError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { fillRankTemplate } from '../io/fill-template.js';
-import { checkInputs, openSource } from '../io/open-source.js';
+import { checkInputs, openSource, readFailure } from '../io/open-source.js';
 import { endOutputs } from '../io/open-sink.js';
 import { refuseSameFile } from '../io/same-file.js';
 import { StopSignal } from '../engine/stop-signal.js';
@@ -99,7 +99,7 @@ async function routeSource(spec: string, router: Router, shares: Shares, stop: S
   } catch (error) {
     if (error instanceof RecordError) throw error;
     if (stop.stopped && !router.midLine) return;
-    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+    throw readFailure(source.name, error);
   } finally {
     release();
     await reads.return?.();
