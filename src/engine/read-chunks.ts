@@ -34,8 +34,8 @@ export interface ReadOptions {
   numbering: Numbering;
   halted: () => boolean;
   batch: BatchLimits | undefined;
-  /** Bytes to aim for in the next chunk (the executor's task size); at most a ring slot. */
-  chunkBytes: () => number;
+  /** Bytes to aim for in the next chunk (the executor's task size), given the source's bytes still unread when known; at most a ring slot. */
+  chunkBytes: (remaining: number | undefined) => number;
   /** The longest line taken (default MAX_LINE_BYTES); a longer one is one bad record. */
   maxLineBytes?: number | undefined;
 }
@@ -110,7 +110,9 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
     }
     const deadline = batch?.wait === undefined || openedAt === undefined ? undefined : openedAt + batch.wait;
     // Aim for the executor's task size; a line longer than that is read to its end.
-    const target = Math.min(slot.buf.length, options.chunkBytes());
+    // Unread bytes are known for a file read as it is (not through gzip).
+    const remaining = source.size === undefined || source.consumed?.() !== undefined ? undefined : Math.max(0, source.size - pulled);
+    const target = Math.min(slot.buf.length, options.chunkBytes(remaining));
     let n: number | 'due';
     try {
       n = await fill(slot.buf, used, (used < target ? target : slot.buf.length) - used, deadline);

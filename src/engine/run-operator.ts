@@ -169,7 +169,7 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
       // Line numbers are per source; record indexes run on across sources.
       numbering.line = 1;
       try {
-        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => (journal ? journal.chunkBytes(executor.chunkBytes()) : executor.chunkBytes()) })) {
+        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: (remaining) => (journal ? journal.chunkBytes(executor.chunkBytes(remaining)) : executor.chunkBytes(remaining)) })) {
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
           // In input order, finished records are written while slow ones in the same chunk still run.
           const stream = journal || options.unordered ? undefined : delivery.stream();
