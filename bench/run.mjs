@@ -10,7 +10,9 @@
 // To add a case, add an object to CASES (see `compare`, `memory`, `stalled`, `startup`).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +61,8 @@ const opJournal = (...args) => {
 };
 /** ~50 µs of arithmetic per record: a CPU-heavy handler, run over a tenth of the records. */
 const HEAVY = join(root, 'fixtures/handlers/cpu-heavy.mjs');
+/** 1 ms of CPU per record, over 2,000 records: a slow model on a small input, the main case for workers. */
+const BUSY_1MS = join(root, 'fixtures/handlers/busy-1ms.mjs');
 const tenth = (ctx) => Math.max(1000, Math.floor(ctx.records / 10));
 const tool = (label, file, ...args) => ({ label, argv: [file, ...args], requires: file });
 
@@ -77,11 +81,14 @@ const CASES = [
   // Worker threads (-w): against the single-thread limit, against themselves, and by chunk size.
   compare({ name: 'map-w2', group: 'workers', baseline: rawMap(MAP_FN), subject: opWorkers(2, 0, 'map', MAP_EXPR), target: 1 / 1.5, verify: 'bytes' }),
   compare({ name: 'heavy-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', HEAVY), subject: opWorkers(2, 0, 'map', HEAVY), target: 1 / 1.8, records: tenth }),
+  compare({ name: 'small-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', BUSY_1MS), subject: opWorkers(2, 0, 'map', BUSY_1MS), target: 1 / 1.8, records: () => 2000 }),
   compare({ name: 'w1-inline', group: 'workers', baseline: op('map', MAP_EXPR), subject: opWorkers(1, 0, 'map', MAP_EXPR), target: 1.25, verify: 'bytes' }),
   memory({ name: 'rss-w2', group: 'workers', subject: opWorkers(2, 0, 'map', MAP_EXPR), limitMiB: 250 }),
   ...[64, 112, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
   // --journal (default --fsync batch) against the same run without it.
   compare({ name: 'journal', group: 'journal', baseline: op('map', MAP_EXPR), subject: opJournal('map', MAP_EXPR), target: 1.15, verify: 'bytes' }),
+  // gzip input: op's own decompression against zcat in a pipe in front of it.
+  gzipInput({ name: 'gzip', expr: MAP_EXPR }),
   compare({ name: 'jq', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('jq', 'jq', '-c', '.s2 = .score * 2'), verify: 'lines' }),
   compare({ name: 'mlr', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('mlr', 'mlr', '--ijsonl', '--ojsonl', 'put', '$s2 = $score * 2'), verify: 'lines' }),
   compare({ name: 'ndjson-map', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('ndjson-map', 'ndjson-map', 'd.s2 = d.score * 2, d'), verify: 'lines' }),
@@ -114,6 +121,40 @@ function compare({ name, group, baseline, subject, target, verify, records }) {
       }];
     },
   };
+}
+
+/**
+ * `op map EXPR --in x.ndjson.gz` against `zcat x.ndjson.gz | op map EXPR` over the main
+ * input, gzipped once into bench/data (gzip -6, zlib's default). Information only: zcat
+ * runs on a core of its own, op decompresses on its main thread.
+ */
+function gzipInput({ name, expr }) {
+  return {
+    name,
+    async run(ctx) {
+      const base = { name, baseline: 'zcat | op map', subject: 'op map --in x.gz', target: '', ok: null };
+      if (!findExecutable('zcat')) return [{ ...base, note: 'zcat not installed' }];
+      const sample = await gzipped(await ctx.data(Math.min(10_000, ctx.records)));
+      const gz = await gzipped(await ctx.data(ctx.records));
+      const baseline = (file) => ({ label: base.baseline, argv: ['/bin/sh', '-c', 'zcat "$1" | "$2" "$3" map "$4"', 'sh', file, NODE, OP, expr] });
+      const subject = (file) => ({ label: base.subject, argv: [NODE, OP, 'map', expr, '--in', file] });
+      const [a, b] = [await measure(baseline(sample), { input: '/dev/null', capture: true }), await measure(subject(sample), { input: '/dev/null', capture: true })];
+      const note = a.stdout.equals(b.stdout) ? 'output checked (same bytes)' : 'OUTPUT DIFFERS from zcat | op map (bytes)';
+      const { base: z, subject: s } = await alternate(ctx.runs, () => measure(baseline(gz), { input: '/dev/null' }), () => measure(subject(gz), { input: '/dev/null' }));
+      const ratio = median(s.seconds) / median(z.seconds);
+      return [{ ...base, baseS: median(z.seconds), subjectS: median(s.seconds), ratio: ratio.toFixed(2), rss: Math.max(...s.peakKiB), ok: note.startsWith('OUTPUT') ? false : null, note: `${note}; ${mib(statSync(gz).size / 1024)} MiB gzipped` }];
+    },
+  };
+}
+
+/** `path`.gz beside it, made once (written to a temporary name, then renamed). */
+async function gzipped(path) {
+  const gz = `${path}.gz`;
+  if (existsSync(gz)) return gz;
+  const tmp = `${gz}.${process.pid}.tmp`;
+  await pipeline(createReadStream(path), createGzip(), createWriteStream(tmp));
+  renameSync(tmp, gz);
+  return gz;
 }
 
 /** Peak RSS of `subject` over the main input and over a quarter of it: memory must not grow with input. */

@@ -27,7 +27,7 @@ export const reportFlags = {
 /** Input and output flags, shared by every command that reads and writes NDJSON. */
 export const ioFlags = {
   in: Flags.string({
-    summary: 'Read NDJSON from FILE instead of stdin; repeatable, read in order; - is stdin.',
+    summary: 'Read NDJSON from FILE instead of stdin; repeatable, read in order; - is stdin. gzip input (known by its first bytes) is decompressed.',
     helpValue: 'FILE',
     multiple: true,
     // Each --in takes one value, so HANDLER may follow it.
@@ -35,7 +35,7 @@ export const ioFlags = {
     helpGroup: 'INPUT/OUTPUT',
   }),
   out: Flags.string({
-    summary: 'Write NDJSON to FILE instead of stdout; {rank} and {world} are filled in.',
+    summary: 'Write NDJSON to FILE instead of stdout; {rank} and {world} are filled in; a FILE ending in .gz is written as gzip.',
     helpValue: 'FILE',
     helpGroup: 'INPUT/OUTPUT',
   }),
@@ -171,7 +171,7 @@ export const handlerFlags = {
     helpGroup: 'REPORTING',
   }),
   progress: Flags.boolean({
-    summary: 'Show a live progress line on stderr (default: when stderr is a terminal).',
+    summary: 'Show records done, rate, percent and ETA on stderr: redrawn in place on a terminal (the default there), a plain line every 5 s elsewhere.',
     allowNo: true,
     helpGroup: 'REPORTING',
   }),

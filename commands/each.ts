@@ -44,7 +44,7 @@ Each job runs in its own process group with stdin from /dev/null unless --stdin 
     'max-errors': handlerFlags['max-errors'],
     id: Flags.string({ summary: 'Record field used as its id in errors and workdirs (default: the line number).', helpValue: 'FIELD', helpGroup: 'ERRORS' }),
     stats: handlerFlags.stats,
-    progress: Flags.boolean({ summary: 'Show jobs done, failed, running and an ETA on stderr (default: when stderr is a terminal).', allowNo: true, helpGroup: 'REPORTING' }),
+    progress: Flags.boolean({ summary: 'Show jobs done, failed and running, the rate, percent and ETA on stderr (default: when stderr is a terminal).', allowNo: true, helpGroup: 'REPORTING' }),
     debug: handlerFlags.debug,
   };
 

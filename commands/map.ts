@@ -13,6 +13,7 @@ ${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Add a field computed from another.', command: `$ echo '{"name":"Ada"}' | op map '({...r, n: r.name.length})'` },
     { description: 'Double a score in place.', command: `op map '(r.s2 = r.score * 2, r)' < data.ndjson > out.ndjson` },
+    { description: 'Read and write gzip: the input by its first bytes, the output by its .gz name.', command: `op map ./clean.ts --in day.ndjson.gz --out clean.ndjson.gz` },
     { description: 'Keep going past failures, dead-lettering them.', command: `op map ./enrich.ts -c 8 --retries 2 --errors failed.ndjson < jobs.ndjson` },
     { description: 'Survive kill -9: run the same command again to resume; journaled records are not run again.', command: `op map ./enrich.ts -c 8 --journal run.journal --errors failed.ndjson < jobs.ndjson > out.ndjson` },
     {

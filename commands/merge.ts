@@ -5,7 +5,7 @@ import { ioFlags, reportFlags } from './base-flags.js';
 
 export default class MergeCommand extends OpCommand {
   static override summary = 'Merge NDJSON inputs into one: concatenate, interleave, or k-way merge by a key.';
-  static override description = `FILES are read in argument order; - is stdin (and so is no FILE at all). A quoted glob ('out.*.ndjson') is expanded by op itself, in natural order: out.2 before out.10. A glob that matches nothing, or a missing file, is a usage error (exit 2). Blank lines are dropped, a byte-order mark at the start of an input is dropped, and a last line without a newline gets one, so two records are never glued together.
+  static override description = `FILES are read in argument order; - is stdin (and so is no FILE at all). A quoted glob ('out.*.ndjson') is expanded by op itself, in natural order: out.2 before out.10. A glob that matches nothing, or a missing file, is a usage error (exit 2). Blank lines are dropped, a byte-order mark at the start of an input is dropped, and a last line without a newline gets one, so two records are never glued together. A gzip input (known by its first two bytes) is decompressed; --out FILE.gz is written as gzip.
 
 By default the inputs are concatenated, as bytes.
 

@@ -18,7 +18,7 @@ Rank and world come from --rank and --world, else from the environment, first fo
 
 An input that is also an output (--out, stdout redirected, or a --split file) is refused before anything is opened, exit 2: files are compared by device and inode, so a symlink or ./F is the same file. On SIGINT or SIGTERM every output ends on a whole line, exit 130 or 143.
 
---split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank.
+--split TEMPLATE writes every share at once, to the files TEMPLATE names with {rank} filled in (and {world}); it needs --world and no rank. Files whose names end in .gz (with --split or --out) are written as gzip; gzip input is decompressed.
 
 ${EXAMPLE_FILES}`;
   static override examples = [

@@ -5,7 +5,6 @@ import { fillRankTemplate } from '../io/fill-template.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import { EachHandler } from './each-handler.js';
 import { resolveEachSpec, type EachFlags } from './each-options.js';
-import { startEachProgress } from './each-progress.js';
 import { describeHalt, type HaltPolicy } from './halt-policy.js';
 
 const COMMAND = 'op each';
@@ -19,14 +18,13 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
   let handler: EachHandler | undefined;
   let halt: HaltPolicy | undefined;
   let status: number;
-  let endProgress: (() => void) | undefined;
   try {
     const spec = resolveEachSpec(command, flags);
     halt = spec.halt;
     const inputs = flags.in?.length ? flags.in : ['-'];
     const { rank, world } = resolveRank({}, process.env, { required: false });
     handler = new EachHandler(spec);
-    if (flags.progress ?? process.stderr.isTTY === true) endProgress = startEachProgress(handler.counters, inputs);
+    const { counters } = handler;
     status = await runOperator({
       command: COMMAND,
       kind: 'map',
@@ -48,7 +46,8 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
       workdir: flags.workdir,
       keepWorkdirs: flags['keep-workdirs'],
       stats: flags.stats,
-      progress: false,
+      progress: flags.progress ?? process.stderr.isTTY === true,
+      progressFields: () => [`${counters.done.toLocaleString('en-US')} done`, `${counters.failed.toLocaleString('en-US')} failed`, `${counters.running} running`],
       rank,
       world,
       workers: 0,
@@ -58,12 +57,9 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
       stopTimeout: flags['stop-timeout'] + 5_000,
     });
   } catch (error) {
-    endProgress?.();
-    endProgress = undefined;
     reportError(error, COMMAND, flags.debug);
     status = process.exitCode as number;
   } finally {
-    endProgress?.();
     handler?.groups.killAll();
     handler?.groups.dispose();
   }

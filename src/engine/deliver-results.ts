@@ -18,7 +18,10 @@ export interface DeliveryOptions {
 
 /** What a delivered chunk stood for in the input. */
 export interface Delivered {
+  /** Bytes of the source (reader's SourceChunk.inputBytes). */
   bytes: number;
+  /** Its records, so the progress line can count a chunk's finished records before it is delivered. */
+  records?: number | undefined;
   /** Runs once the chunk's output was written and flushed, before the next chunk is written (a queue acks here). */
   written?: (() => Promise<void>) | undefined;
 }
@@ -35,6 +38,8 @@ export class Delivery {
   /** Input bytes whose results are written: what progress is measured by. */
   bytesDone = 0;
   failure: unknown = undefined;
+  /** Streams of chunks not yet delivered, whose finished records the progress line counts. */
+  private readonly running = new Set<ChunkStream>();
   private writing: Promise<void> = Promise.resolve();
   private pending = 0;
   private idle: (() => void) | undefined;
@@ -60,18 +65,40 @@ export class Delivery {
     return new ChunkStream(this.options.sink, this.options.errorSink);
   }
 
+  /**
+   * Records finished and the input bytes they stand for: those delivered, and those of
+   * chunks still running on this thread (a chunk's bytes shared out over its records), so
+   * that a chunk of slow records shows its progress before the whole chunk is done.
+   * Chunks run elsewhere (worker threads) count when they are delivered.
+   */
+  progress(): { records: number; bytes: number } {
+    let records = this.stats.in;
+    let bytes = this.bytesDone;
+    for (const stream of this.running) {
+      const part = stream.progress();
+      records += part.records;
+      bytes += part.bytes;
+    }
+    return { records, bytes };
+  }
+
   /** Queues `result` for delivery; `done` runs after it was written (or skipped after a failure). */
   add(result: Promise<ChunkResult>, chunk: Delivered, done: () => void, stream?: ChunkStream): void {
     this.pending++;
+    if (stream) {
+      stream.size = chunk;
+      this.running.add(stream);
+    }
     const deliver = async (): Promise<void> => {
       if (stream && this.failure === undefined) await stream.goLive();
       return result
-        .then((value) => this.write(value, chunk))
+        .then((value) => this.write(value, chunk, stream))
         // The chain must never reject, or every later chunk would go undelivered.
         .catch((error: unknown) => {
           this.failure ??= error;
         })
         .finally(() => {
+          if (stream) this.running.delete(stream);
           done();
           if (--this.pending === 0) this.idle?.();
         });
@@ -86,7 +113,7 @@ export class Delivery {
     return new Promise((resolve) => (this.idle = resolve));
   }
 
-  private async write(result: ChunkResult, chunk: Delivered): Promise<void> {
+  private async write(result: ChunkResult, chunk: Delivered, stream: ChunkStream | undefined): Promise<void> {
     if (this.failure !== undefined) return;
     if (result.setupFailure) {
       this.failure = fromErrorData(result.setupFailure);
@@ -112,6 +139,8 @@ export class Delivery {
       await sink.flush();
       if (!sink.closed) await chunk.written();
     }
+    // Counted once: from here on as delivered, no longer as running.
+    if (stream) this.running.delete(stream);
     addStats(this.stats, result.stats);
     addStepStats(this.steps, result.steps);
     this.bytesDone += chunk.bytes;
@@ -125,8 +154,11 @@ function noop(): void {}
 
 /** A chunk's output and dead letters, in the order they happened; see Delivery.stream(). */
 export class ChunkStream {
+  /** The chunk's size in the input, set when its result is queued. */
+  size: Delivered | undefined;
   private held: Array<{ text: string; dead: boolean }> = [];
   private live = false;
+  private done: (() => number) | undefined;
 
   constructor(
     private readonly sink: Sink,
@@ -143,6 +175,18 @@ export class ChunkStream {
     const text = JSON.stringify(entry) + '\n';
     if (this.live) void this.errorSink?.write(text);
     else this.held.push({ text, dead: true });
+  }
+
+  track(done: () => number): void {
+    this.done = done;
+  }
+
+  /** The chunk's records finished so far, and their share of its input bytes. */
+  progress(): { records: number; bytes: number } {
+    const records = this.done?.() ?? 0;
+    const size = this.size;
+    if (!size?.records || records === 0) return { records, bytes: 0 };
+    return { records, bytes: Math.floor((size.bytes * Math.min(records, size.records)) / size.records) };
   }
 
   /** Writes what was held, then lets writes through as they come. */

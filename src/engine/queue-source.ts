@@ -177,7 +177,7 @@ function startChunk(state: PumpState, slot: Slot, started: Started[]): void {
     return { ...settled, out: [] };
   });
   const written = queue.to === undefined ? async () => void (await consumer.ackAfterWrite(started.filter((_, k) => !dead.has(k)).map(({ entry }) => entry.id))) : undefined;
-  run.delivery.add(result, { bytes: chunk.bytes.length, written }, () => chunk.slot && ring.release(chunk.slot));
+  run.delivery.add(result, { bytes: chunk.bytes.length, records: chunk.records, written }, () => chunk.slot && ring.release(chunk.slot));
 }
 
 /** The entries' lines as a chunk in `slot`: line k+1 is entry k (no entry is blank or holds a newline). */
@@ -195,7 +195,7 @@ function entryChunk(slot: Slot, started: Started[], index: number, source: strin
     scanner.closeOpenBatch();
     batches = scanner.take()?.batches;
   }
-  return { bytes: room.buf.subarray(0, length), sab: room.sab, slot: room, overlong: false, firstLine: 1, firstIndex: index, records: started.length, batches, source };
+  return { bytes: room.buf.subarray(0, length), sab: room.sab, slot: room, overlong: false, inputBytes: length, firstLine: 1, firstIndex: index, records: started.length, batches, source };
 }
 
 /** Moves each failed record's entry to `:dead` with its error, acked in the same script. */

@@ -16,6 +16,11 @@ export interface SourceChunk extends Chunk {
   slot: Slot | undefined;
   /** A line past MAX_LINE_BYTES, skipped unread: one bad record at `firstLine`. */
   overlong: boolean;
+  /**
+   * Bytes of the source this chunk stands for, for the progress line: its lines plus what
+   * was dropped before them (a byte-order mark, an over-long line); for gzip, compressed bytes.
+   */
+  inputBytes: number;
 }
 
 /** Line and record counters that run across all sources of a run. */
@@ -29,8 +34,8 @@ export interface ReadOptions {
   numbering: Numbering;
   halted: () => boolean;
   batch: BatchLimits | undefined;
-  /** Bytes to aim for in the next chunk (the executor's task size); at most a ring slot. */
-  chunkBytes: () => number;
+  /** Bytes to aim for in the next chunk (the executor's task size), given the source's bytes still unread when known; at most a ring slot. */
+  chunkBytes: (remaining: number | undefined) => number;
   /** The longest line taken (default MAX_LINE_BYTES); a longer one is one bad record. */
   maxLineBytes?: number | undefined;
 }
@@ -46,7 +51,22 @@ export interface ReadOptions {
 export async function* readChunks(source: ChunkSource, options: ReadOptions): AsyncGenerator<SourceChunk> {
   const { ring, numbering, halted, batch } = options;
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const fill = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
+  const read = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
+  let pulled = 0;
+  const fill: Filler = async (buf, offset, length, deadline) => {
+    const n = await read(buf, offset, length, deadline);
+    if (n !== 'due') pulled += n;
+    return n;
+  };
+  /** Source bytes given to chunks so far. */
+  let accounted = 0;
+  /** The source bytes up to the end of what was handed out (`used` bytes are still held). */
+  const account = (): number => {
+    const at = source.consumed?.() ?? pulled - used;
+    const bytes = Math.max(0, at - accounted);
+    accounted += bytes;
+    return bytes;
+  };
   const scanner = new ChunkScanner(batch);
   let slot = await ring.acquire();
   let used = 0;
@@ -59,11 +79,13 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
     // What stays (a partial line, or for op batch the open batch) may be more than a fresh slot holds.
     const next = fitSlot(await ring.acquire(), used - taken.bytes + 1);
     slot.buf.copy(next.buf, 0, taken.bytes, used);
+    used -= taken.bytes;
     const chunk: SourceChunk = {
       bytes: slot.buf.subarray(0, taken.bytes),
       sab: slot.sab,
       slot,
       overlong: false,
+      inputBytes: account(),
       firstLine: numbering.line,
       firstIndex: numbering.index,
       records: taken.records,
@@ -72,7 +94,6 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
     };
     numbering.line += taken.lines;
     numbering.index += taken.records;
-    used -= taken.bytes;
     slot = next;
     openedAt = used > 0 ? openedAt : undefined;
     yield chunk;
@@ -83,14 +104,28 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
         slot = growSlot(slot, used);
       } else {
         used = await skipRestOfLine(fill, slot);
-        yield overlongChunk(numbering, source.name);
+        yield overlongChunk(numbering, source.name, account());
         continue;
       }
     }
     const deadline = batch?.wait === undefined || openedAt === undefined ? undefined : openedAt + batch.wait;
     // Aim for the executor's task size; a line longer than that is read to its end.
-    const target = Math.min(slot.buf.length, options.chunkBytes());
-    const n = await fill(slot.buf, used, (used < target ? target : slot.buf.length) - used, deadline);
+    // Unread bytes are known for a file read as it is (not through gzip).
+    const remaining = source.size === undefined || source.consumed?.() !== undefined ? undefined : Math.max(0, source.size - pulled);
+    const target = Math.min(slot.buf.length, options.chunkBytes(remaining));
+    let n: number | 'due';
+    try {
+      n = await fill(slot.buf, used, (used < target ? target : slot.buf.length) - used, deadline);
+    } catch (error) {
+      // A read that fails part way (a corrupt gzip stream): the whole lines before it still run, then the error stops the run.
+      const last = used > 0 ? slot.buf.lastIndexOf(10, used - 1) : -1;
+      if (last >= 0 && !halted()) {
+        scanner.scan(slot.buf, last + 1);
+        scanner.closeOpenBatch();
+        yield* emit();
+      }
+      throw error;
+    }
     if (n === 'due') {
       scanner.closeOpenBatch();
       openedAt = undefined;
@@ -123,12 +158,13 @@ export async function* readChunks(source: ChunkSource, options: ReadOptions): As
 }
 
 /** A line past MAX_LINE_BYTES: one record that is reported, never held. */
-function overlongChunk(numbering: Numbering, source: string): SourceChunk {
+function overlongChunk(numbering: Numbering, source: string, inputBytes: number): SourceChunk {
   const chunk: SourceChunk = {
     bytes: Buffer.alloc(0),
     sab: undefined,
     slot: undefined,
     overlong: true,
+    inputBytes,
     firstLine: numbering.line,
     firstIndex: numbering.index,
     records: 1,

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, UnsettledError, describeCause, type Kind, type Stage } from '../core/errors.js';
+import { UnsettledError, type Kind, type Stage } from '../core/errors.js';
 import type { Executor } from '../executors/executor.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
-import { checkInputs, openChunkSource, type ChunkSource } from '../io/open-source.js';
+import { checkInputs, inputSize, openChunkSource, type ChunkSource, readFailure } from '../io/open-source.js';
 import { endOutputs, openSink } from '../io/open-sink.js';
 import { refuseSameFile } from '../io/same-file.js';
 import { overlongError } from '../io/split-lines.js';
@@ -18,7 +18,7 @@ import type { SideSpec } from './side-specs.js';
 import { Delivery } from './deliver-results.js';
 import { Journal, type FsyncPolicy } from './journal.js';
 import { journalHeader } from './journal-header.js';
-import { startProgress, type ProgressCounters } from './progress.js';
+import { startProgress } from './progress.js';
 import { readChunks, type Numbering, type SourceChunk } from './read-chunks.js';
 import type { QueueOptions } from './queue-source.js';
 import { StopSignal } from './stop-signal.js';
@@ -47,6 +47,8 @@ export interface OperatorOptions {
   keepWorkdirs: boolean;
   stats: boolean;
   progress: boolean;
+  /** The progress line's count, in place of `N records` (op each: jobs done, failed, running). */
+  progressFields?: (() => string[]) | undefined;
   /** No closing line when records were dead-lettered. */
   quiet: boolean;
   /** After SIGINT/SIGTERM, how long records in flight may take before they are given up on. */
@@ -96,16 +98,24 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   let failure: unknown;
   let delivery: Delivery | undefined;
   let journal: Journal | undefined;
+  let endProgress: (() => void) | undefined;
   try {
     journal = options.journal && (await openJournal(options));
     const executor = await startExecutor(options, setup, handler, stop, side);
-    delivery = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
+    const delivered = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
+    delivery = delivered;
+    if (options.progress) {
+      // Counted where every executor's results meet: the delivery step.
+      const total = options.queue ? undefined : inputSize(options.inputs);
+      endProgress = startProgress(options.command, { done: () => delivered.progress().records, fields: options.progressFields, fraction: () => (total ? delivered.progress().bytes / total : undefined) });
+    }
     failure = options.queue
       ? await pumpQueue(options.queue, { command: options.command, rank: options.rank, batch: options.batch, executor, delivery, stop })
       : await pump(options, executor, delivery, stop, journal);
   } catch (error) {
     failure = error;
   }
+  endProgress?.();
   try {
     await journal?.close();
   } catch (error) {
@@ -140,8 +150,6 @@ async function pumpQueue(...args: Parameters<typeof import('./queue-source.js').
 async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
   // With a journal, results wait for their fsync while later chunks are read and run.
   const ring = new ChunkRing(executor.capacity + 1 + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
-  const counters: ProgressCounters = { records: () => delivery.stats.in, bytes: 0, totalBytes: 0 };
-  const endProgress = options.progress ? startProgress(options.command, counters) : undefined;
   const halted = (): boolean => stop.stopped || delivery.failed;
   // A stop lets records in flight finish for --stop-timeout; then they are given up on and named.
   const releaseStop = stop.onStop(() => {
@@ -157,23 +165,21 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
     for (const spec of options.inputs) {
       if (halted()) break;
       const source = openInput(spec, options.inputFormat, executor.readAhead);
-      counters.totalBytes = source.size === undefined || counters.totalBytes === undefined ? undefined : counters.totalBytes + source.size;
       const release = stop.onStop(() => source.stream.destroy());
       // Line numbers are per source; record indexes run on across sources.
       numbering.line = 1;
       try {
-        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: () => (journal ? journal.chunkBytes(executor.chunkBytes()) : executor.chunkBytes()) })) {
-          counters.bytes += chunk.bytes.length;
+        for await (const chunk of readChunks(source, { ring, numbering, halted, batch: options.batch, chunkBytes: (remaining) => (journal ? journal.chunkBytes(executor.chunkBytes(remaining)) : executor.chunkBytes(remaining)) })) {
           const errorLimit = options.maxErrors === undefined ? undefined : { max: options.maxErrors, before: delivery.errors };
           // In input order, finished records are written while slow ones in the same chunk still run.
           const stream = journal || options.unordered ? undefined : delivery.stream();
           const execute = (part: Chunk): Promise<ChunkResult> => executor.run(part, { errorLimit, stream });
           const result = chunk.overlong ? Promise.resolve(overlongResult(chunk, options)) : journal ? journal.run(chunk, execute) : execute(chunk);
           if (journal) await journaled.next(result);
-          delivery.add(result, { bytes: chunk.bytes.length }, () => chunk.slot && ring.release(chunk.slot), stream);
+          delivery.add(result, { bytes: chunk.inputBytes, records: chunk.records }, () => chunk.slot && ring.release(chunk.slot), stream);
         }
       } catch (error) {
-        if (!stop.stopped) throw error instanceof OpError ? error : new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+        if (!stop.stopped) throw readFailure(source.name, error);
       } finally {
         release();
         source.close();
@@ -190,7 +196,6 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   } catch (error) {
     failure ??= error;
   }
-  endProgress?.();
   return failure;
 }
 
@@ -220,7 +225,9 @@ function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean):
   // JSON values become lines on the way, so they are read through a stream.
   const source = openChunkSource(spec, { readAhead: readAhead || format === 'json' });
   if (format === 'ndjson') return source;
-  return { ...source, stream: Readable.from(jsonLines(source.stream, source.name)) };
+  // The lines made from JSON values are not the file's bytes: progress counts what the file stream read.
+  const raw = source.stream as { bytesRead?: number };
+  return { ...source, stream: Readable.from(jsonLines(source.stream, source.name)), consumed: () => source.consumed?.() ?? raw.bytesRead };
 }
 
 async function* jsonLines(stream: NodeJS.ReadableStream, name: string): AsyncGenerator<Buffer> {

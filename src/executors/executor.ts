@@ -21,8 +21,11 @@ export interface Executor {
   readonly slotBytes: number;
   /** True when the main thread runs the records: reads should overlap with that work. */
   readonly readAhead: boolean;
-  /** Bytes the next chunk should aim for, so every worker has work whatever the input size. */
-  chunkBytes(): number;
+  /**
+   * Bytes the next chunk should aim for, so every worker has work whatever the input size;
+   * `remaining`: bytes of the input still to read, when its size is known.
+   */
+  chunkBytes(remaining?: number): number;
   /** The chunk's result; a failure of the executor itself (not of a record) rejects. */
   run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult>;
   /** After the last result: teardown, then release everything; rejects with teardown's failure. */

@@ -39,7 +39,7 @@ export class ThreadsExecutor implements Executor {
   readonly slotBytes = CHUNK_BYTES;
   readonly readAhead = false;
   private readonly pool: Tinypool;
-  private readonly sizer = new TaskSizer(CHUNK_BYTES);
+  private readonly sizer: TaskSizer;
   private readonly beats = new Set<Float64Array>();
   private readonly timedOut = new WeakSet<Float64Array>();
   private readonly watchdog: NodeJS.Timeout | undefined;
@@ -54,6 +54,7 @@ export class ThreadsExecutor implements Executor {
     workers: number,
   ) {
     this.capacity = workers * TASKS_PER_WORKER;
+    this.sizer = new TaskSizer(CHUNK_BYTES, { workers });
     this.pool = new Tinypool({
       filename: WORKER_FILE,
       minThreads: workers,
@@ -74,8 +75,8 @@ export class ThreadsExecutor implements Executor {
     }
   }
 
-  chunkBytes(): number {
-    return this.sizer.next();
+  chunkBytes(remaining?: number): number {
+    return this.sizer.next(remaining);
   }
 
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {

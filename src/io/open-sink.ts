@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, openSync } from 'node:fs';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import { OpError, UsageError, describeCause } from '../core/errors.js';
 import { fsReason } from './fs-reason.js';
 
@@ -35,11 +36,13 @@ export interface SinkOptions {
 
 export function openSink(path: string | undefined, onClosed: () => void = () => {}, flagOrOptions: string | SinkOptions = 'w'): Sink {
   const options = typeof flagOrOptions === 'string' ? { flag: flagOrOptions } : flagOrOptions;
-  const stream = openStream(path, options.flag ?? 'w');
+  const { stream, file } = openStream(path, options.flag ?? 'w');
+  const gzip = stream === file ? undefined : (stream as Gzip);
   const label = options.label ?? (stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : path!);
   const shared = stream === process.stdout || stream === process.stderr;
-  // Taken now: a handler's own process.stdout.write is later sent to stderr (handler/redirect-stdout.ts).
-  const write = stream.write.bind(stream) as (text: string | Uint8Array, callback?: (error?: Error | null) => void) => boolean;
+  // Taken now: a handler's own process.stdout.write is later sent to stderr (handler/guard-process.ts).
+  // Stderr's is looked up at each write, so that a progress line shown meanwhile (io/status-line.ts) clears and redraws around it.
+  const write = (stream === process.stderr ? (text, callback) => process.stderr.write(text, callback) : stream.write.bind(stream)) as (text: string | Uint8Array, callback?: (error?: Error | null) => void) => boolean;
   const counting = options.lossIsFailure !== undefined;
   let closed = false;
   let failure: OpError | undefined;
@@ -59,8 +62,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
   // The CLI framework rethrows stdout's errors (a stack trace); this sink reports them instead.
   if (stream === process.stdout) stream.removeAllListeners('error');
   stream.on('error', onError);
-  // One 'close' listener for the life of the sink, not one per slow write.
-  const gone = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  // One 'close' listener for the life of the sink, not one per slow write; under gzip, the file's.
+  const gone = new Promise<void>((resolve) => file.once('close', () => resolve()));
   const drained = async (): Promise<void> => {
     try {
       await once(stream, 'drain');
@@ -97,7 +100,9 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       return closed || !stream.writableNeedDrain ? undefined : Promise.race([drained(), gone]);
     },
     flush() {
-      if (closed || stream.writableLength === 0) return undefined;
+      if (closed) return undefined;
+      if (gzip) return Promise.race([flushGzip(gzip, file, () => closed), gone]);
+      if (stream.writableLength === 0) return undefined;
       // Writes complete in order: the callback of an empty write comes after every write before it.
       return Promise.race([new Promise<void>((resolve) => stream.write(EMPTY, () => resolve())), gone]);
     },
@@ -107,7 +112,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
           if (stream.writableNeedDrain) await drained();
         } else if (!stream.writableEnded) {
           stream.end();
-          await Promise.race([once(stream, 'finish').catch(() => undefined), gone]);
+          // Under gzip, finished once the file has the compressed end, not when gzip took the last write.
+          await Promise.race([once(file, 'finish').catch(() => undefined), gone]);
         }
       }
       if (failure && counting && lost > 0) throw new OpError(`${failure.message}; ${lost} ${options.lossIsFailure!.unit} not written`, { cause: failure.cause });
@@ -125,21 +131,42 @@ function countLines(text: string | Uint8Array): number {
   return n;
 }
 
+type OutStream = NodeJS.WritableStream & { writableNeedDrain: boolean; writableEnded: boolean; writableLength: number };
+
 /**
  * The process's own streams for `-`, /dev/stdout and /dev/stderr (opening those paths
  * fails when the descriptor is a socket); a file is opened now, so a bad path is reported
- * before any input is read.
+ * before any input is read. A path ending in `.gz` is written through gzip: `stream` takes
+ * the lines, `file` is what reaches the disk (the same stream otherwise).
  */
-function openStream(path: string | undefined, flag: string): NodeJS.WritableStream & { writableNeedDrain: boolean; writableEnded: boolean; writableLength: number } {
-  if (path === undefined || path === '-' || path === '/dev/stdout') return process.stdout;
-  if (path === '/dev/stderr') return process.stderr;
+function openStream(path: string | undefined, flag: string): { stream: OutStream; file: OutStream } {
+  if (path === undefined || path === '-' || path === '/dev/stdout') return { stream: process.stdout, file: process.stdout };
+  if (path === '/dev/stderr') return { stream: process.stderr, file: process.stderr };
   let fd: number;
   try {
     fd = openSync(path, flag);
   } catch (error) {
     throw new UsageError(`cannot open ${path} for writing: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return createWriteStream('', { fd });
+  const file = createWriteStream('', { fd });
+  if (!path.endsWith('.gz')) return { stream: file, file };
+  const gzip = createGzip();
+  gzip.pipe(file);
+  // A full disk or a closed pipe under gzip is the sink's error, as it would be without.
+  file.on('error', (error) => gzip.destroy(error));
+  return { stream: gzip, file };
+}
+
+/**
+ * Everything written so far, compressed and on its way to the file (what a queue acks
+ * after): a sync flush ends a deflate block at a byte boundary, so a reader gets all lines
+ * so far; then the file stream's own queue is waited for.
+ */
+async function flushGzip(gzip: Gzip, file: OutStream, closed: () => boolean): Promise<void> {
+  await new Promise<void>((resolve) => gzip.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+  // What the flush made may wait in gzip while the file is slower than us.
+  while (gzip.readableLength > 0 && !closed()) await (file.writableNeedDrain ? once(file, 'drain') : new Promise((resolve) => setImmediate(resolve)));
+  if (!closed()) await new Promise<void>((resolve) => file.write(EMPTY, () => resolve()));
 }
 
 /**

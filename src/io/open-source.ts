@@ -1,6 +1,8 @@
 import { closeSync, createReadStream, fstatSync, openSync, statSync, type ReadStream } from 'node:fs';
-import { UsageError } from '../core/errors.js';
+import type { Readable } from 'node:stream';
+import { OpError, UsageError, describeCause } from '../core/errors.js';
 import { fsReason } from './fs-reason.js';
+import { fileIsGzip, gunzip, sniffGzip, type DecodedStream } from './gunzip-source.js';
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
 export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
@@ -10,7 +12,15 @@ export interface Source {
   name: string;
   /** Bytes, when the source is a regular file (for `--progress` percent). */
   size: number | undefined;
+  /** The lines' bytes: decompressed when the source is gzip (known by its first two bytes). */
   stream: NodeJS.ReadableStream & { destroy(): void };
+  /** Compressed bytes taken so far, once the source is known to be gzip; else undefined. */
+  consumed: () => number | undefined;
+}
+
+/** A failure while reading source `name`: its own one-line error (corrupt gzip data) as it is, else `name: cannot read: why`. */
+export function readFailure(name: string, error: unknown): OpError {
+  return error instanceof OpError ? error : new OpError(`${name}: cannot read: ${describeCause(error)}`, { cause: error });
 }
 
 /** Fails early, before any input is read, when a named input file cannot be opened. */
@@ -32,15 +42,39 @@ export function checkInput(path: string, label = path): void {
 
 export function openSource(spec: string, readBytes = READ_BYTES): Source {
   if (spec !== '-') {
-    return { name: spec, size: statSync(spec).size, stream: createReadStream(spec, { highWaterMark: readBytes }) };
+    // A named pipe is opened by the stream, asynchronously: opening it here would wait for its writer.
+    if (!statSync(spec).isFile()) return { name: spec, size: undefined, ...sniffGzip(createReadStream(spec, { highWaterMark: readBytes }), spec) };
+    const fd = openSync(spec, 'r');
+    const raw = createReadStream('', { fd, highWaterMark: readBytes });
+    return { name: spec, size: fstatSync(fd).size, ...decoded(raw, spec, fileIsGzip(fd)) };
   }
   const stat = fstatSync(0);
   if (stat.isFile()) {
     // A redirected file: read it with large reads instead of the 64 KiB of process.stdin.
     const stream: ReadStream = createReadStream('', { fd: 0, highWaterMark: readBytes, autoClose: false, start: 0 });
-    return { name: 'stdin', size: stat.size, stream };
+    return { name: 'stdin', size: stat.size, ...decoded(stream, 'stdin', fileIsGzip(0)) };
   }
-  return { name: 'stdin', size: undefined, stream: process.stdin };
+  return { name: 'stdin', size: undefined, ...sniffGzip(process.stdin, 'stdin') };
+}
+
+/** `raw` as lines are read from it: gunzipped, passed through, or (`gzip` unknown: a pipe) decided by its first bytes. */
+function decoded(raw: Readable, name: string, gzip: boolean | undefined): DecodedStream {
+  if (gzip === undefined) return sniffGzip(raw, name);
+  return gzip ? gunzip(raw, name) : { stream: raw, consumed: () => undefined };
+}
+
+/**
+ * The bytes of all inputs, when every one is a regular file (compressed bytes for gzip,
+ * which is how its progress is counted), else undefined.
+ */
+export function inputSize(specs: string[]): number | undefined {
+  let total = 0;
+  for (const spec of specs) {
+    const stat = spec === '-' ? fstatSync(0) : statSync(spec);
+    if (!stat.isFile()) return undefined;
+    total += stat.size;
+  }
+  return total;
 }
 
 /** A source for the chunk reader: a descriptor for regular files (read straight into shared memory), else a stream. */
@@ -49,25 +83,39 @@ export interface ChunkSource {
   size: number | undefined;
   fd: number | undefined;
   stream: NodeJS.ReadableStream & { destroy(): void };
+  /**
+   * Bytes of the source taken so far, when the stream's bytes are not the source's own
+   * (gzip: the compressed bytes), for the progress line; else undefined.
+   */
+  consumed?: (() => number | undefined) | undefined;
   close(): void;
 }
 
 /**
  * `readAhead`: read a regular file through a stream too, whose read-ahead overlaps the
  * next read with the work on this one (the main thread does both when the handler runs
- * inline); otherwise a file is read into the chunk buffers directly, with no copy.
+ * inline); otherwise a file is read into the chunk buffers directly, with no copy. A gzip
+ * file always goes through a decompressing stream.
  */
 export function openChunkSource(spec: string, options: { readAhead: boolean }): ChunkSource {
   if (spec !== '-') {
     const fd = openSync(spec, 'r');
-    const size = fstatSync(fd).size;
-    if (options.readAhead) return { name: spec, size, fd: undefined, stream: createReadStream('', { fd, highWaterMark: READ_BYTES }), close: () => {} };
-    return { name: spec, size, fd, stream: process.stdin, close: () => closeSync(fd) };
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return streamSource(spec, undefined, createReadStream('', { fd, highWaterMark: READ_BYTES }), undefined);
+    const gzip = fileIsGzip(fd);
+    if (options.readAhead || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_BYTES }), gzip);
+    return { name: spec, size: stat.size, fd, stream: process.stdin, close: () => closeSync(fd) };
   }
   const stat = fstatSync(0);
   if (stat.isFile()) {
-    if (options.readAhead) return { name: 'stdin', size: stat.size, fd: undefined, stream: createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), close: () => {} };
+    const gzip = fileIsGzip(0);
+    if (options.readAhead || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), gzip);
     return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
   }
-  return { name: 'stdin', size: undefined, fd: undefined, stream: process.stdin, close: () => {} };
+  return streamSource('stdin', undefined, process.stdin, undefined);
+}
+
+function streamSource(name: string, size: number | undefined, raw: Readable, gzip: boolean | undefined): ChunkSource {
+  const { stream, consumed } = decoded(raw, name, gzip);
+  return { name, size, fd: undefined, stream, consumed, close: () => {} };
 }

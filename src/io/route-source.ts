@@ -1,5 +1,5 @@
-import { OpError, RecordError, describeCause } from '../core/errors.js';
-import { openSource } from './open-source.js';
+import { RecordError } from '../core/errors.js';
+import { openSource, readFailure } from './open-source.js';
 
 /** What routes one source's bytes to its outputs (op shard's routers, op merge's concatenation). */
 export interface SourceRouter {
@@ -53,7 +53,7 @@ export async function routeSource(spec: string, readBytes: number | undefined, r
   } catch (error) {
     if (error instanceof RecordError) throw error;
     if (stop.stopped && !router.midLine) return;
-    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+    throw readFailure(source.name, error);
   } finally {
     release();
     await reads.return?.();

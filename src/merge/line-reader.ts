@@ -1,5 +1,4 @@
-import { OpError, describeCause } from '../core/errors.js';
-import type { Source } from '../io/open-source.js';
+import { readFailure, type Source } from '../io/open-source.js';
 import { isBlankBytes } from '../io/is-blank-line.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -98,7 +97,7 @@ export class LineReader {
       return await this.iterator.next();
     } catch (error) {
       if (this.closed) return { done: true, value: undefined };
-      throw new OpError(`${this.name}: cannot read: ${describeCause(error)}`, { cause: error });
+      throw readFailure(this.name, error);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { OpError, RecordError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { eachRecord } from '../io/each-record.js';
-import { checkInputs, openSource } from '../io/open-source.js';
+import { checkInputs, openSource, readFailure } from '../io/open-source.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { parseQueueUrl, type QueueAddress } from './queue-url.js';
 import { connectQueue } from './connect-queue.js';
@@ -58,8 +58,7 @@ async function pushSource(spec: string, link: RedisLink, address: QueueAddress):
     await send(splitter.end());
   } catch (error) {
     if (error instanceof RecordError) throw error;
-    if (error instanceof OpError) throw error;
-    throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+    throw readFailure(source.name, error);
   } finally {
     // The records before a bad line are enqueued before it is reported.
     await settle(inFlight, address);

@@ -82,6 +82,8 @@ export class RecordRunner {
   private readonly removesWorkdirs: boolean;
   /** Async calls in flight, so that calls that will never settle can be given up on. */
   private readonly pending = new Set<PendingCall>();
+  /** Records whose asynchronous call has not settled. */
+  private recordsInFlight = 0;
 
   constructor(private readonly options: RunnerOptions) {
     this.needsContext = options.wantsContext || options.timeout !== undefined || options.shared.workdir !== undefined;
@@ -115,6 +117,11 @@ export class RecordRunner {
     return typeof out === 'string' ? out : this.trackJob(out, job);
   }
 
+  /** Records taken in whose call has finished (the progress line's count while a chunk still runs). */
+  get done(): number {
+    return this.stats.in - this.recordsInFlight;
+  }
+
   /** Places of the calls still in flight. */
   get unfinished(): Array<{ source: string; line: number }> {
     return [...this.pending].map(({ job }) => ({ source: job.source, line: job.line }));
@@ -137,11 +144,18 @@ export class RecordRunner {
   }
 
   private trackJob(out: Promise<string>, job: Job): Promise<string> {
+    const records = job.members?.length ?? 1;
+    this.recordsInFlight += records;
     return new Promise((resolve, reject) => {
+      const settled = (): boolean => {
+        if (!this.pending.delete(call)) return false;
+        this.recordsInFlight -= records;
+        return true;
+      };
       const call: PendingCall = {
         job,
         abandon: (cause) => {
-          this.pending.delete(call);
+          settled();
           try {
             resolve(this.fail(cause, this.options.kind, job));
           } catch (error) {
@@ -151,8 +165,8 @@ export class RecordRunner {
       };
       this.pending.add(call);
       out.then(
-        (value) => this.pending.delete(call) && resolve(value),
-        (error: unknown) => this.pending.delete(call) && reject(error),
+        (value) => settled() && resolve(value),
+        (error: unknown) => settled() && reject(error),
       );
     });
   }

@@ -42,6 +42,8 @@ export interface ChunkRunOptions {
 export interface OutputStream {
   write(text: string): Promise<void> | undefined;
   deadLetter(entry: DeadLetter): void;
+  /** Given how many of the chunk's records have finished so far, for the progress line. */
+  track?(done: () => number): void;
 }
 
 /**
@@ -95,6 +97,7 @@ export class ChunkRunner {
       stage: setup.stage,
     });
     this.active.add(runner);
+    stream?.track?.(() => runner.done);
     const window = new ReorderWindow({
       concurrency: setup.concurrency,
       capacity: Math.max(1024, setup.concurrency * WINDOW_PER_SLOT),

@@ -1,11 +1,11 @@
 import { EXIT } from '../core/exit-codes.js';
-import { OpError, UsageError, describeCause } from '../core/errors.js';
+import { OpError, UsageError } from '../core/errors.js';
 import { withoutCr } from '../io/line-end.js';
-import { startProgress, type ProgressCounters } from '../engine/progress.js';
+import { startProgress } from '../engine/progress.js';
 import type { DeadLetter } from '../records/record-runner.js';
 import { StopSignal } from '../engine/stop-signal.js';
 import { isBlankText } from '../io/is-blank-line.js';
-import { checkInputs, openSource } from '../io/open-source.js';
+import { checkInputs, inputSize, openSource, readFailure } from '../io/open-source.js';
 import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { loadAggregator } from './load-aggregator.js';
@@ -100,8 +100,9 @@ export async function runReduce(options: ReduceOptions): Promise<number> {
       close: async () => step.dispose(),
     };
   }
-  const counters: ProgressCounters = { records: () => target.stats().in, bytes: 0, totalBytes: 0 };
-  const endProgress = options.progress ? startProgress('op reduce', counters) : undefined;
+  const counters: ReadCounters = { bytes: 0 };
+  const total = options.progress ? inputSize(options.inputs) : undefined;
+  const endProgress = options.progress ? startProgress('op reduce', { done: () => target.stats().in, fraction: () => (total ? counters.bytes / total : undefined) }) : undefined;
   const feeder = new Feeder(target, sink, errorSink, stop, counters);
   let failure: unknown;
   try {
@@ -163,6 +164,11 @@ async function feedStep(step: ReduceStep, stop: StopSignal, chunk: LineChunk, so
   return nextIndex;
 }
 
+/** Input bytes read so far (compressed bytes for gzip), for the progress line: records are reduced as they are read. */
+interface ReadCounters {
+  bytes: number;
+}
+
 /** Lines from each input to the target; closed groups out after every read and whenever a window's time is up. */
 class Feeder {
   constructor(
@@ -170,13 +176,18 @@ class Feeder {
     private readonly sink: Sink,
     private readonly errorSink: Sink | undefined,
     private readonly stop: StopSignal,
-    private readonly counters: ProgressCounters,
+    private readonly counters: ReadCounters,
   ) {}
 
   async readLines(spec: string): Promise<void> {
     const source = openSource(spec, this.target.readBytes);
     const counters = this.counters;
-    counters.totalBytes = source.size === undefined || counters.totalBytes === undefined ? undefined : counters.totalBytes + source.size;
+    const before = counters.bytes;
+    let read = 0;
+    const count = (bytes: number): void => {
+      read += bytes;
+      counters.bytes = before + (source.consumed() ?? read);
+    };
     const release = this.stop.onStop(() => source.stream.destroy());
     const splitter = new LineSplitter();
     const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -187,7 +198,7 @@ class Feeder {
         for (;;) {
           const next = await reads.next();
           if (next.done) break;
-          counters.bytes += next.value.length;
+          count(next.value.length);
           await raw.push(next.value);
           if (this.stop.stopped) break;
         }
@@ -197,7 +208,7 @@ class Feeder {
       for (;;) {
         const next = await this.nextRead(reads);
         if (next.done) break;
-        counters.bytes += next.value.length;
+        count(next.value.length);
         const chunk = splitter.push(next.value);
         if (chunk) await this.feed(chunk, source.name);
         if (this.stop.stopped) break;
@@ -206,7 +217,7 @@ class Feeder {
       if (tail) await this.feed(tail, source.name);
     } catch (error) {
       if (error instanceof OpError) throw error;
-      if (!this.stop.stopped) throw new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+      if (!this.stop.stopped) throw readFailure(source.name, error);
     } finally {
       release();
       await reads.return?.();

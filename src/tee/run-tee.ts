@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { OpError, describeCause } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { StopSignal } from '../engine/stop-signal.js';
-import { openSource } from '../io/open-source.js';
+import { openSource, readFailure } from '../io/open-source.js';
 import { openSink } from '../io/open-sink.js';
 import { refuseSameFile } from '../io/same-file.js';
 import { type Copy, openCommandCopy, openFileCopy } from './open-copies.js';
@@ -91,7 +91,7 @@ async function copyInputs(inputs: string[], copies: Copy[], stop: StopSignal, st
       }
     } catch (error) {
       if (stop.stopped && !midLine) return undefined;
-      return new OpError(`${source.name}: cannot read: ${describeCause(error)}`, { cause: error });
+      return readFailure(source.name, error);
     } finally {
       release();
     }

@@ -184,14 +184,14 @@ test('--workdir: the job runs in its record workdir, removed after success and k
   removeScratch(dir);
 });
 
-test('--progress: jobs done of the total, failed, running, and an ETA', async () => {
+test('--progress: jobs done, failed, running, the rate, and percent and ETA from the input processed', async () => {
   const dir = makeScratch('progress');
   const input = join(dir, 'in.ndjson');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(input, ndjson([{ code: 0 }, { code: 1 }, { code: 0 }]));
   const { stderr, status } = await runOp(['each', '--progress', '--in', input, '--errors', join(dir, 'errors'), '--', 'sh', '-c', 'exit $1', 'op', '{.code}']);
   assert.is(status, 3);
-  assert.match(stderr, /op each: 3\/3 done {2}1 failed {2}0 running {2}ETA 0:00\n$/);
+  assert.match(stderr, /^op each: 3 done {2}1 failed {2}0 running {2}[\d.,]+\/s {2}100% {2}ETA 0:00\nop each: 1 of 3 records failed; see /);
   removeScratch(dir);
 });
 

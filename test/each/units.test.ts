@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeMarked, wholeCharEnd, BoundedCapture } from '../../src/each/bounded-capture.js';
 import { fillArgv, planArgv } from '../../src/each/build-argv.js';
-import { formatDuration } from '../../src/each/each-progress.js';
+import { formatDuration } from '../../src/engine/progress.js';
 import { fillTemplate, MissingFieldError } from '../../src/each/fill-template.js';
 import { parseHalt, shouldHalt } from '../../src/each/halt-policy.js';
 import { hasPlaceholder, parseTemplate } from '../../src/each/parse-template.js';
