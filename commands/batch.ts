@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
 import { EXAMPLE_FILES } from './example-files.js';
-import { handlerFlags, wholeNumber } from './base-flags.js';
+import { commandFlags, handlerFlags, wholeNumber } from './base-flags.js';
 
 const { 'input-format': _inputFormat, ...batchHandlerFlags } = handlerFlags;
 
@@ -26,6 +26,7 @@ ${EXAMPLE_FILES}`;
     bytes: Flags.string({ summary: 'Serialised bytes per batch (65536, 64K, 1M).', helpValue: 'B', helpGroup: 'BATCH' }),
     wait: wholeNumber({ summary: "Flush a batch MS milliseconds after its first record, full or not.", helpValue: 'MS', min: 0, helpGroup: 'BATCH' }),
     ...batchHandlerFlags,
+    ...commandFlags,
   };
   protected readonly kind = 'batch' as const;
   protected override readonly handlerOptional = true;

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
 import { EXAMPLE_FILES } from './example-files.js';
-import { handlerFlags } from './base-flags.js';
+import { commandFlags, handlerFlags } from './base-flags.js';
 
 export default class FilterCommand extends HandlerCommand {
   static override summary = 'Keep the records for which HANDLER(record) is truthy.';
@@ -18,6 +18,6 @@ ${EXAMPLE_FILES}`;
   static override args = {
     handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path.' }),
   };
-  static override flags = handlerFlags;
+  static override flags = { ...handlerFlags, ...commandFlags };
   protected readonly kind = 'filter' as const;
 }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
 import { EXAMPLE_FILES } from './example-files.js';
-import { handlerFlags } from './base-flags.js';
+import { commandFlags, handlerFlags } from './base-flags.js';
 
 export default class SliceCommand extends HandlerCommand {
   static override summary = 'Turn each record into zero or more records.';
@@ -18,7 +18,7 @@ ${EXAMPLE_FILES}`;
   static override args = {
     handler: Args.string({ required: false, ignoreStdin: true, description: 'Expression, function, or module path; flattens arrays when omitted.' }),
   };
-  static override flags = handlerFlags;
+  static override flags = { ...handlerFlags, ...commandFlags };
   protected readonly kind = 'slice' as const;
   protected override readonly handlerOptional = true;
 }
