@@ -59,6 +59,8 @@ export class ExecChild {
   inputEnded = false;
   /** True once op asked it to end (TERM, KILL, a replaced child). */
   ending = false;
+  /** When it got past its start-up (started() resolved); undefined before. */
+  startedAt: number | undefined;
   private readonly process: ChildProcess;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly cutter = new LineCutter(MAX_STDERR_LINE);
@@ -159,9 +161,10 @@ export class ExecChild {
       const pid = this.pid;
       const asleep = pid === undefined ? false : isTreeAsleep(pid);
       const elapsed = Date.now() - begun;
-      if (asleep === true || elapsed >= maxMs || (asleep === undefined && elapsed >= fallbackMs)) return;
+      if (asleep === true || elapsed >= maxMs || (asleep === undefined && elapsed >= fallbackMs)) break;
       await Promise.race([sleep(wait), this.ended]);
     }
+    this.startedAt = Date.now();
   }
 
   /** Replaced or being ended: its replies and its stdin no longer matter. */

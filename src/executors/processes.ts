@@ -6,7 +6,7 @@ import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { childEnv } from './exec-env.js';
 import { ExecChild, KILL_AFTER_MS, showArgv, type ChildEnd } from './exec-child.js';
 import { jsonPayload, linesPayload } from './exec-payload.js';
-import { ProtocolError, readJsonReply, takeParsed, takeValue, type ReplyError } from './exec-replies.js';
+import { ProtocolError, excerpt, readJsonReply, takeParsed, takeValue, type ReplyError } from './exec-replies.js';
 import { ExecTask, PENDING } from './exec-task.js';
 import type { ExecuteOptions, Executor } from './executor.js';
 import { RestartBudget } from './restart-budget.js';
@@ -107,6 +107,7 @@ export class ProcessesExecutor implements Executor {
   private inputEnded = false;
   /** While the first children start: one that ends is a usage error, not a failure to recover from. */
   private starting = true;
+  private startProblem: string | undefined;
   private failure: OpError | undefined;
   private aborted: OpError | undefined;
   private readonly onExit = (): void => {
@@ -146,11 +147,14 @@ export class ProcessesExecutor implements Executor {
     const executor = new ProcessesExecutor(setup, options);
     const children = executor.slots.map((slot) => executor.spawn(slot));
     await Promise.all(children.map((child) => child.started(STARTUP_MAX_MS, STARTUP_FALLBACK_MS)));
+    // What a child wrote before it began to wait is read in the next polls of the event loop
+    // (a pipe whose reading started in this turn is first polled in the next one).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     const failed = children.find((child) => child.end !== undefined);
-    if (failed) {
+    if (failed || executor.startProblem) {
       await executor.stopAll();
       executor.dispose();
-      throw new UsageError(startFailure(options.argv, failed.end!));
+      throw new UsageError(failed ? startFailure(options.argv, failed.end!) : executor.startProblem!);
     }
     executor.starting = false;
     return executor;
@@ -270,6 +274,8 @@ export class ProcessesExecutor implements Executor {
       },
     );
     if (child.pid !== undefined) this.groups.add(child.pid);
+    // --timeout counts from the end of a child's start-up (a Python child may take 100s of ms to import its modules).
+    if (!this.starting && this.setup.timeout !== undefined) void child.started(STARTUP_MAX_MS, STARTUP_FALLBACK_MS);
     slot.child = child;
     slot.jobs = [];
     slot.sent = new Map();
@@ -327,6 +333,7 @@ export class ProcessesExecutor implements Executor {
         this.soloQueue.push({ task, unit });
       }
     }
+    process.stderr.write(`${this.setup.command}: ${cause.message}; replacing it\n`);
     if (!this.budget.take()) {
       const times = this.options.maxRestarts;
       const lines = cause.details.stderr ? cause.details.stderr.split('\n') : [];
@@ -478,6 +485,11 @@ export class ProcessesExecutor implements Executor {
   private onData(child: ExecChild, chunk: Buffer): void {
     const slot = this.slotOf(child);
     if (!slot || child.ending) return;
+    if (this.starting) {
+      // A banner, or a prompt: nothing was asked yet, so nothing can be its answer.
+      this.startProblem ??= `${showArgv(this.options.argv)} wrote to stdout before reading any input: ${excerpt(chunk, 0, chunk.length)}`;
+      return;
+    }
     let start = 0;
     if (slot.partialBytes > 0) {
       const nl = chunk.indexOf(10);
@@ -589,7 +601,7 @@ export class ProcessesExecutor implements Executor {
     const now = Date.now();
     for (const slot of this.slots) {
       const child = slot.child;
-      if (!child || slot.jobs.length === 0 || now - slot.headSince <= timeout) continue;
+      if (!child?.startedAt || slot.jobs.length === 0 || now - Math.max(slot.headSince, child.startedAt) <= timeout) continue;
       slot.child = undefined;
       child.terminate();
       const units = this.takeInFlight(slot);
