@@ -63,6 +63,7 @@ export class ExecChild {
   startedAt: number | undefined;
   private readonly process: ChildProcess;
   private killTimer: NodeJS.Timeout | undefined;
+  private exitTimer: NodeJS.Timeout | undefined;
   private readonly cutter = new LineCutter(MAX_STDERR_LINE);
   private readonly prefix: Buffer;
 
@@ -80,6 +81,7 @@ export class ExecChild {
       this.end = end;
       this.inputOpen = false;
       clearTimeout(this.killTimer);
+      clearTimeout(this.exitTimer);
       this.flushStderr();
       resolveEnded(end);
       this.events.ended(this, end);
@@ -108,11 +110,12 @@ export class ExecChild {
       exited = true;
       // What it wrote before exiting is still in the pipes ('close' follows once they are read),
       // unless a process it left holds them open.
-      setTimeout(() => {
+      // Kept referenced: whoever waits for this child's end must never find the event loop empty.
+      this.exitTimer = setTimeout(() => {
         child.stdout!.destroy();
         child.stderr!.destroy();
         finish({ code, signal, spawnError: undefined });
-      }, STDOUT_AFTER_EXIT_MS).unref();
+      }, STDOUT_AFTER_EXIT_MS);
     });
     child.on('close', (code, signal) => finish({ code, signal, spawnError: undefined }));
   }

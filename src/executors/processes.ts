@@ -110,6 +110,8 @@ export class ProcessesExecutor implements Executor {
   private startProblem: string | undefined;
   private failure: OpError | undefined;
   private aborted: OpError | undefined;
+  /** The output closed: nothing more is run or counted. */
+  private outputGone = false;
   private readonly onExit = (): void => {
     for (const pgid of this.groups) signalGroup(pgid, 'SIGKILL');
   };
@@ -167,7 +169,8 @@ export class ProcessesExecutor implements Executor {
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     if (this.failure) throw this.failure;
     const task = new ExecTask(chunk, { kind: this.setup.kind, deadLetters: this.setup.deadLetters, idField: this.setup.idField, perRecord: this.setup.perRecord === true, recordSpans: this.setup.recordSpans === true });
-    if (this.aborted) task.failPending(this.aborted);
+    if (this.outputGone) for (const unit of task.pendingUnits()) task.skip(unit);
+    else if (this.aborted) task.failPending(this.aborted);
     if (task.remaining > 0) {
       this.tasks.add(task);
       this.queue.push({ task, units: task.pendingUnits(), solo: false, answered: 0, bytes: 0, sentAt: 0 });
@@ -233,6 +236,7 @@ export class ProcessesExecutor implements Executor {
 
   /** The output is gone: records in flight will never be written, so they are dropped uncounted and the children stopped. */
   private dropInFlight(): void {
+    this.outputGone = true;
     this.aborted ??= new OpError('output closed');
     this.clearWork();
     for (const task of this.tasks) for (const unit of task.pendingUnits()) task.skip(unit);
@@ -333,14 +337,14 @@ export class ProcessesExecutor implements Executor {
         this.soloQueue.push({ task, unit });
       }
     }
-    process.stderr.write(`${this.setup.command}: ${cause.message}; replacing it\n`);
     if (!this.budget.take()) {
       const times = this.options.maxRestarts;
       const lines = cause.details.stderr ? cause.details.stderr.split('\n') : [];
       const tail = lines.length > 0 ? '; its last stderr lines:' : '; it wrote nothing to stderr';
-      this.fail(new OpError(`${cause.message}; ${showArgv(this.options.argv)} failed more than --max-restarts ${times} times within a minute${tail}`, { quote: lines }));
+      this.fail(new OpError(`${showArgv(this.options.argv)}: more than --max-restarts ${times} replacements within a minute, giving up (the last: ${cause.message})${tail}`, { quote: lines }));
       return;
     }
+    process.stderr.write(`${this.setup.command}: ${cause.message}; replacing it\n`);
     slot.notBefore = Date.now() + this.budget.delayMs();
     this.dispatch();
   }

@@ -207,7 +207,7 @@ test('--max-restarts: a child that keeps failing stops the run with exit 1, quot
   const result = await runOp(['map', '--max-restarts', '2', '--errors', '/dev/null', '--', 'python3', FAULTY], { input: records(10, () => ({ crash: true })) });
   assert.is(result.status, 1, result.stderr);
   assert.is(result.stdout, '');
-  assert.match(result.stderr, /^op map: exec#1 exited with status 3; python3 \S+faulty\.py failed more than --max-restarts 2 times within a minute; its last stderr lines:\n {2}\| crashing on record \d$/m);
+  assert.match(result.stderr, /^op map: python3 \S+faulty\.py: more than --max-restarts 2 replacements within a minute, giving up \(the last: exec#1 exited with status 3\); its last stderr lines:\n {2}\| crashing on record \d$/m);
 });
 
 test('--timeout: the late record fails an attempt; its child gets TERM (KILL 2 s later when it ignores it) and the other records go to a fresh one', async () => {
