@@ -60,7 +60,7 @@ export const handlerFlags = {
   }),
   workers: Flags.string({
     char: 'w',
-    summary: 'Run the handler in N worker threads (auto: one per core); with -- COMMAND, N child processes (default 1). Records travel in chunks.',
+    summary: 'Run the handler in N worker threads (auto: one per core); records travel in chunks.',
     helpValue: 'N|auto',
     helpGroup: 'EXECUTION',
   }),
@@ -83,7 +83,7 @@ export const handlerFlags = {
     helpGroup: 'EXECUTION',
   }),
   'stop-timeout': wholeNumber({
-    summary: 'On SIGINT/SIGTERM, let records in flight finish for MS, then name them and exit; with -- COMMAND, also how long children may take to exit at the end.',
+    summary: 'On SIGINT/SIGTERM, let records in flight finish for MS, then name them and exit.',
     helpValue: 'MS',
     min: 0,
     default: 10_000,
@@ -211,8 +211,24 @@ export const handlerFlags = {
   }),
 };
 
-/** Flags of a handler given as a command after `--` (map, filter, slice, batch), run as child processes. */
+/**
+ * Flags of a handler given as a command after `--` (map, filter, slice, batch), run as
+ * child processes; -w and --stop-timeout say what they also mean there (a chain has no command).
+ */
 export const commandFlags = {
+  workers: Flags.string({
+    char: 'w',
+    summary: 'Run the handler in N worker threads (auto: one per core); with -- COMMAND, in N child processes (default 1). Records travel in chunks.',
+    helpValue: 'N|auto',
+    helpGroup: 'EXECUTION',
+  }),
+  'stop-timeout': wholeNumber({
+    summary: 'On SIGINT/SIGTERM, let records in flight finish for MS, then name them and exit; with -- COMMAND, also how long children may take to exit after their input ends.',
+    helpValue: 'MS',
+    min: 0,
+    default: 10_000,
+    helpGroup: 'EXECUTION',
+  }),
   protocol: Flags.option({
     summary: 'With -- COMMAND: lines (one reply line per record, in order) or json ({"id":N,"record":R} in, {"id":N,"out":V} or {"id":N,"error":"…"} out, in any order).',
     options: ['lines', 'json'] as const,

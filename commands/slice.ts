@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
+import { commandProtocol } from './command-protocol.js';
 import { EXAMPLE_FILES } from './example-files.js';
 import { commandFlags, handlerFlags } from './base-flags.js';
 
@@ -9,10 +10,13 @@ export default class SliceCommand extends HandlerCommand {
 
 Without HANDLER, array records are flattened into their elements (the inverse of op batch) and any other record passes through unchanged.
 
+${commandProtocol('slice')}
+
 ${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'One record per tag.', command: `op slice 'r.tags.map(tag => ({id: r.id, tag}))' < data.ndjson` },
     { description: 'Flatten arrays of records.', command: `$ echo '[{"a":1},{"a":2}]' | op slice` },
+    { description: 'A Python generator, one record per tag (python/opkit.py under --protocol json).', command: `op slice --protocol json -- python3 tags.py < data.ndjson` },
     { description: 'A generator function.', command: `op slice 'function* (r) { for (let k = 0; k < r.n; k++) yield {k} }' < counts.ndjson` },
   ];
   static override args = {
