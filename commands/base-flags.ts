@@ -210,3 +210,34 @@ export const handlerFlags = {
     helpGroup: 'QUEUE',
   }),
 };
+
+/**
+ * Flags of a handler given as a command after `--` (map, filter, slice, batch), run as
+ * child processes; -w and --stop-timeout say what they also mean there (a chain has no command).
+ */
+export const commandFlags = {
+  workers: Flags.string({
+    char: 'w',
+    summary: 'Run the handler in N worker threads (auto: one per core); with -- COMMAND, in N child processes (default 1). Records travel in chunks.',
+    helpValue: 'N|auto',
+    helpGroup: 'EXECUTION',
+  }),
+  'stop-timeout': wholeNumber({
+    summary: 'On SIGINT/SIGTERM, let records in flight finish for MS, then name them and exit; with -- COMMAND, also how long children may take to exit after their input ends.',
+    helpValue: 'MS',
+    min: 0,
+    default: 10_000,
+    helpGroup: 'EXECUTION',
+  }),
+  protocol: Flags.option({
+    summary: 'With -- COMMAND: lines (one reply line per record, in order) or json ({"id":N,"record":R} in, {"id":N,"out":V} or {"id":N,"error":"…"} out, in any order).',
+    options: ['lines', 'json'] as const,
+    helpGroup: 'COMMAND',
+  })(),
+  'max-restarts': wholeNumber({
+    summary: 'With -- COMMAND: stop the run (exit 1) when children had to be replaced more than N times within a minute.',
+    helpValue: 'N',
+    min: 0,
+    helpGroup: 'COMMAND',
+  }),
+};

@@ -22,12 +22,18 @@ export abstract class HandlerCommand extends OpCommand {
 
   async run(): Promise<void> {
     if (isChain(this.argv)) return this.runChain(this.kind, this.argv);
-    const { args, flags } = await this.parse(this.constructor as typeof HandlerCommand);
-    if (args.handler === undefined && !this.handlerOptional) {
-      throw new UsageError(`missing HANDLER: an expression, a function or a module path`);
+    // Everything after the first `--` is the handler's command, untouched by flag parsing.
+    const cut = this.argv.indexOf('--');
+    const command = cut < 0 ? undefined : this.argv.slice(cut + 1);
+    const { args, flags } = await this.parse(this.constructor as typeof HandlerCommand, cut < 0 ? this.argv : this.argv.slice(0, cut));
+    if (command !== undefined) {
+      if (command.length === 0) throw new UsageError('missing COMMAND after --');
+      if (args.handler !== undefined) throw new UsageError(`give HANDLER or a command after --, not both (HANDLER: ${args.handler})`);
+    } else if (args.handler === undefined && !this.handlerOptional) {
+      throw new UsageError(`missing HANDLER: an expression, a function, a module path, or a command after --`);
     }
     const { runHandlerCommand } = await import('../src/cli/run-handler-command.js');
-    process.exitCode = await runHandlerCommand(`op ${this.kind}`, this.kind, args.handler as string | undefined, flags as HandlerFlags);
+    process.exitCode = await runHandlerCommand(`op ${this.kind}`, this.kind, args.handler as string | undefined, flags as HandlerFlags, undefined, command);
   }
 
   /**

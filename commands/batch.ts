@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { HandlerCommand } from './base-handler.js';
+import { commandProtocol } from './shared/command-protocol.js';
 import { EXAMPLE_FILES } from './shared/example-files.js';
-import { handlerFlags, wholeNumber } from './base-flags.js';
+import { commandFlags, handlerFlags, wholeNumber } from './base-flags.js';
 
 const { 'input-format': _inputFormat, ...batchHandlerFlags } = handlerFlags;
 
@@ -11,10 +12,13 @@ export default class BatchCommand extends HandlerCommand {
 
 Without HANDLER each batch is written as one JSON array per line; op slice turns it back into the records. With HANDLER (an expression over r, the array, or a function or module, as for op map) the handler receives the array and returns the output records, an array or (async) iterable, written one per line. A batch that fails is retried as a whole; with --errors each of its records is dead-lettered with the batch's error.
 
+${commandProtocol('batch')}
+
 ${EXAMPLE_FILES}`;
   static override examples = [
     { description: 'Arrays of 2 records.', command: `$ printf '{"a":1}\\n{"a":2}\\n{"a":3}\\n' | op batch --size 2` },
     { description: 'Batches for a model that wants 32 at a time.', command: `op batch --size 32 ./embed.ts --workers 2 < texts.ndjson > vectors.ndjson` },
+    { description: 'A model served by a Python program that takes 32 records per line and answers with an array.', command: `op batch --size 32 -w 2 -- python3 embed.py < texts.ndjson > vectors.ndjson` },
     { description: 'At most 1 MiB per batch, and never older than 200 ms on a live stream.', command: `$ tail -f events.ndjson | op batch --bytes 1M --wait 200` },
     { description: 'Batch, then restore the records: byte for byte when the input is compact JSON (as JSON.stringify writes it); otherwise equal as values.', command: `op batch --size 100 < data.ndjson | op slice > same.ndjson` },
   ];
@@ -26,6 +30,7 @@ ${EXAMPLE_FILES}`;
     bytes: Flags.string({ summary: 'Serialised bytes per batch (65536, 64K, 1M).', helpValue: 'B', helpGroup: 'BATCH' }),
     wait: wholeNumber({ summary: "Flush a batch MS milliseconds after its first record, full or not.", helpValue: 'MS', min: 0, helpGroup: 'BATCH' }),
     ...batchHandlerFlags,
+    ...commandFlags,
   };
   protected readonly kind = 'batch' as const;
   protected override readonly handlerOptional = true;

@@ -57,18 +57,25 @@ export interface HandlerCommandFlags {
   visibility?: number | undefined;
   'max-deliveries'?: number | undefined;
   drain?: boolean | undefined;
+  /** With a command after `--`. */
+  protocol?: 'lines' | 'json' | undefined;
+  'max-restarts'?: number | undefined;
 }
 
+/** Replacements of failed children allowed within a minute, by default. */
+const DEFAULT_MAX_RESTARTS = 10;
+
 /** Flags → engine options → exit status. Every failure is reported here, once. */
-export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags, steps?: StepSetup[]): Promise<number> {
+export async function runHandlerCommand(command: string, kind: Kind, handlerText: string | undefined, flags: HandlerCommandFlags, steps?: StepSetup[], argv?: string[]): Promise<number> {
   // Handler output must never reach stdout, which carries the records.
   console.log = console.info = console.debug = console.error;
   try {
+    checkCommandFlags(flags, argv);
     const { rank, world } = resolveRank({}, process.env, { required: false });
     return await runOperator({
       command,
       kind,
-      handler: handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
+      handler: argv ? { type: 'command', argv, protocol: flags.protocol ?? 'lines' } : handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
       inputs: flags.from !== undefined ? [] : flags.in?.length ? flags.in : ['-'],
       output: fillRankTemplate(flags.out, { rank, world }),
       inputFormat: flags['input-format'] ?? 'ndjson',
@@ -89,7 +96,8 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,
-      workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
+      workers: flags.workers === undefined ? (argv ? 1 : 0) : resolveWorkers(flags.workers),
+      maxRestarts: flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
       journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
       ...sideOptions(flags),
@@ -116,6 +124,7 @@ export interface ChainStepInput {
  */
 export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
   try {
+    for (const step of steps) if (step.flags.protocol !== undefined || step.flags['max-restarts'] !== undefined) throw new UsageError('a step of a chain is a JS HANDLER: --protocol and --max-restarts apply to a command after --');
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
       handler: step.handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(step.handlerText),
@@ -130,6 +139,20 @@ export async function runChainCommand(command: string, steps: ChainStepInput[], 
     reportError(error, command, runFlags.debug);
     return process.exitCode as number;
   }
+}
+
+/**
+ * --protocol and --max-restarts belong to a command after `--`; what only a JS handler can
+ * use (ctx.side, ctx.workdir(), async calls in flight) does not combine with one.
+ */
+function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefined): void {
+  if (argv === undefined) {
+    const own = flags.protocol !== undefined ? '--protocol' : flags['max-restarts'] !== undefined ? '--max-restarts' : undefined;
+    if (own) throw new UsageError(`${own} applies to a command given after --`);
+    return;
+  }
+  const refused = flags.side?.length ? '--side' : flags.every !== undefined ? '--every' : flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
+  if (refused) throw new UsageError(`${refused} applies to a JS HANDLER, not to a command after -- (a command keeps its own state and concurrency)`);
 }
 
 /** `--side` and `--every`, checked before any input is read. */

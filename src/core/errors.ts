@@ -25,6 +25,8 @@ export interface OpErrorOptions {
   stage?: Stage | undefined;
   /** Where in the handler's own file the cause was thrown (`handler.mjs:3:14`). */
   thrownAt?: string | undefined;
+  /** Lines quoted under the message as they are (a child process's last stderr lines). */
+  quote?: string[] | undefined;
   cause?: unknown;
 }
 
@@ -36,6 +38,7 @@ export class OpError extends Error {
   readonly excerpt: string | undefined;
   readonly stage: Stage | undefined;
   readonly thrownAt: string | undefined;
+  readonly quote: string[] | undefined;
 
   constructor(message: string, options: OpErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -45,6 +48,7 @@ export class OpError extends Error {
     this.excerpt = options.excerpt;
     this.stage = options.stage;
     this.thrownAt = options.thrownAt;
+    this.quote = options.quote;
   }
 }
 

@@ -16,6 +16,7 @@ export function formatError(error: unknown, command: string, debug = false): str
     if (error.excerpt !== undefined) text += showExcerpt(error.excerpt, positionIn(error.message));
     const frame = debug ? undefined : error.thrownAt;
     if (frame !== undefined) text += `  thrown at ${frame}\n`;
+    for (const line of error.quote ?? []) text += `  | ${visible(line)}\n`;
   } else {
     text = `${command}: ${visible(describeCause(error))}\n`;
   }

@@ -55,8 +55,10 @@ export interface OperatorOptions {
   stopTimeout: number;
   rank: number;
   world: number;
-  /** Worker threads; 0 runs the handler on the main thread. */
+  /** Worker threads (child processes for a command handler); 0 runs the handler on the main thread. */
   workers: number;
+  /** A command handler: replacements of failed children allowed within a minute. */
+  maxRestarts?: number | undefined;
   /** `op batch`: how records are grouped before the handler sees them. */
   batch?: BatchLimits | undefined;
   /** When aborted, no more records start; records in flight finish (op each --halt). */
@@ -188,6 +190,7 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   } catch (error) {
     failure = error;
   }
+  executor.endInput?.();
   await delivery.settle();
   releaseStop();
   failure = delivery.failure ?? failure;
@@ -240,6 +243,11 @@ function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResu
 }
 
 async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined): Promise<Executor> {
+  if (options.handler.type === 'command') {
+    const { ProcessesExecutor } = await import('../executors/processes.js');
+    const { argv, protocol } = options.handler;
+    return ProcessesExecutor.start(setup, { argv, protocol, workers: Math.max(1, options.workers), maxRestarts: options.maxRestarts ?? 10, stopTimeout: options.stopTimeout, signal: stop.handlers.signal });
+  }
   if (options.workers > 0) {
     const { ThreadsExecutor } = await import('../executors/threads.js');
     return new ThreadsExecutor(setup, options.workers);

@@ -28,6 +28,12 @@ export interface Executor {
   chunkBytes(remaining?: number): number;
   /** The chunk's result; a failure of the executor itself (not of a record) rejects. */
   run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult>;
+  /**
+   * No more chunks will come (the input ended, or the run stops): an executor whose work
+   * waits on that (a child process that answers at end of input) may act on it before
+   * the last results are in.
+   */
+  endInput?(): void;
   /** After the last result: teardown, then release everything; rejects with teardown's failure. */
   close(): Promise<void>;
   /**

@@ -12,7 +12,9 @@ export type HandlerSpec =
   | { type: 'module'; path: string }
   | { type: 'builtin'; name: 'flatten' | 'group' }
   /** Built by the caller (op each); main thread only, as a function cannot cross to a worker. */
-  | { type: 'prebuilt'; loaded: LoadedHandler };
+  | { type: 'prebuilt'; loaded: LoadedHandler }
+  /** A program after `--`, run as persistent child processes (executors/processes.ts), never in this process. */
+  | { type: 'command'; argv: string[]; protocol: 'lines' | 'json' };
 
 export type HandlerFn = (record: unknown, ctx: Context) => unknown;
 
@@ -77,7 +79,13 @@ export async function loadHandler(spec: HandlerSpec): Promise<LoadedHandler> {
       return importModule(spec.path);
     case 'prebuilt':
       return spec.loaded;
+    case 'command':
+      return { fn: runsElsewhere, wantsContext: false, setup: undefined, teardown: undefined };
   }
+}
+
+function runsElsewhere(): never {
+  throw new Error('a command handler runs in its child processes');
 }
 
 function group(records: unknown): unknown {

@@ -38,7 +38,7 @@ export function invalidUtf8(bytes: Buffer): InputError {
 }
 
 /** 1-based byte column of the first byte that breaks UTF-8 (only called on lines known to be bad). */
-function firstInvalidByte(bytes: Buffer): number {
+export function firstInvalidByte(bytes: Buffer): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] ?? 0;

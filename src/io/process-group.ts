@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How often a group is checked for members while it is given time to exit. */
@@ -65,4 +65,31 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   signalGroup(pgid, 'SIGKILL');
   // SIGKILL cannot be caught or ignored; wait for the kernel to finish it off.
   await waitForGroupExit(pgid, 5_000);
+}
+
+/**
+ * Whether process `pid` and every process it started are asleep (state S: blocked reading
+ * their input, waiting for a child or a timer), none of them running or being started: a
+ * program that has got past its start-up. False while one runs or once `pid` is gone;
+ * undefined where /proc cannot tell (no /proc, or no `children` files).
+ */
+export function isTreeAsleep(pid: number): boolean | undefined {
+  const fields = statFields(String(pid));
+  if (fields === undefined) return existsSync('/proc/self/stat') ? false : undefined;
+  if (fields[0] !== 'S') return false;
+  let children: string;
+  try {
+    // Linux 3.5+ (CONFIG_PROC_CHILDREN); the main thread's children are the process's.
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return existsSync(`/proc/${pid}`) ? undefined : false;
+  }
+  for (const child of children.trim().split(/\s+/)) {
+    // A child that ended (or is ending) is no longer part of the tree.
+    const state = child === '' ? undefined : statFields(child)?.[0];
+    if (state === undefined || state === 'Z' || state === 'X') continue;
+    const asleep = isTreeAsleep(Number(child));
+    if (asleep !== true) return asleep;
+  }
+  return true;
 }

@@ -7,10 +7,16 @@ export class StderrTail {
   private chunks: Buffer[] = [];
   private bytes = 0;
 
+  /** Other sizes for a longer memory (a persistent child's dead letters keep 20 lines). */
+  constructor(
+    private readonly maxLines = TAIL_LINES,
+    private readonly maxBytes = TAIL_BYTES,
+  ) {}
+
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
-    while (this.chunks.length > 1 && this.bytes - (this.chunks[0]?.length ?? 0) >= TAIL_BYTES) {
+    while (this.chunks.length > 1 && this.bytes - (this.chunks[0]?.length ?? 0) >= this.maxBytes) {
       this.bytes -= this.chunks.shift()?.length ?? 0;
     }
   }
@@ -18,13 +24,13 @@ export class StderrTail {
   /** The last lines, whole where they fit, without the final newline. */
   text(): string {
     let buf = Buffer.concat(this.chunks, this.bytes);
-    if (buf.length > TAIL_BYTES) {
-      buf = buf.subarray(buf.length - TAIL_BYTES);
+    if (buf.length > this.maxBytes) {
+      buf = buf.subarray(buf.length - this.maxBytes);
       // Drop the first, cut line (and any UTF-8 sequence cut with it).
       const nl = buf.indexOf(10);
       if (nl >= 0 && nl < buf.length - 1) buf = buf.subarray(nl + 1);
     }
     const lines = buf.toString('utf8').replace(/\n+$/, '').split('\n');
-    return lines.slice(-TAIL_LINES).join('\n');
+    return lines.slice(-this.maxLines).join('\n');
   }
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Sink } from '../io/open-sink.js';
-import { LineCutter, prefixLines } from './line-cutter.js';
+import { LineCutter, prefixLines } from '../io/line-cutter.js';
 
 export interface LinePipe {
   /** Resolves once the stream ended and its last line was written. */

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../src/core/errors.js';
 import { exitStatus } from '../../src/run/exit-status.js';
-import { LineCutter, prefixLines } from '../../src/run/line-cutter.js';
+import { LineCutter, prefixLines } from '../../src/io/line-cutter.js';
 import { parseRestart, parseRestartWindow, parseSeconds } from '../../src/run/parse-policy.js';
 import { resolveNodes } from '../../src/run/resolve-nodes.js';
 import { HEALTHY_MS, MAX_DELAY_MS, RestartBudget, restartDelay } from '../../src/run/restart-budget.js';

@@ -9,12 +9,15 @@ export class LineCutter {
   private held: Buffer[] = [];
   private heldBytes = 0;
 
+  /** `maxLine`: an unfinished line held past this many bytes is let out as a line of its own, so memory stays bounded. */
+  constructor(private readonly maxLine = Number.POSITIVE_INFINITY) {}
+
   /** The whole lines `chunk` completes, as one buffer; undefined when it ends none. */
   push(chunk: Buffer): Buffer | undefined {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last < 0) {
       this.hold(chunk);
-      return undefined;
+      return this.heldBytes > this.maxLine ? this.end() : undefined;
     }
     const head = chunk.subarray(0, last + 1);
     const lines = this.heldBytes === 0 ? head : Buffer.concat([...this.held, head], this.heldBytes + head.length);
