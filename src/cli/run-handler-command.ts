@@ -88,7 +88,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,
-      workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
+      workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers, (message) => process.stderr.write(`${command}: ${message}\n`)),
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
       journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
       ...sideOptions(flags),
