@@ -60,7 +60,7 @@ export const handlerFlags = {
   }),
   workers: Flags.string({
     char: 'w',
-    summary: 'Run the handler in N worker threads (auto: one per core); records travel in chunks.',
+    summary: 'Run the handler in N worker threads (auto: one per core); records travel in chunks. At most 4 per core and one per 64 MiB of memory (or the cgroup limit): a larger N is capped, with a note on stderr.',
     helpValue: 'N|auto',
     helpGroup: 'EXECUTION',
   }),
@@ -101,7 +101,7 @@ export const handlerFlags = {
     helpGroup: 'ERRORS',
   }),
   'max-errors': wholeNumber({
-    summary: 'With --errors: stop after N failed records (exit 1).',
+    summary: 'With --errors: stop after N failed records (exit 1). Records already running finish first: with -w, up to N - 1 more may be dead-lettered; a failed batch counts all its records.',
     helpValue: 'N',
     min: 1,
     dependsOn: ['errors'],

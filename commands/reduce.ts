@@ -55,7 +55,7 @@ WORKERS. -w N reduces in N worker threads, each holding the state of the keys th
     'max-memory': Flags.string({ summary: 'Bound on held state; past it mergeable groups spill to disk.', helpValue: 'SIZE', default: '512MiB', helpGroup: 'MEMORY' }),
     'spill-dir': Flags.string({ summary: 'Where spill files go (default: the system temp directory).', helpValue: 'DIR', helpGroup: 'MEMORY' }),
     ...ioFlags,
-    workers: Flags.string({ char: 'w', summary: 'Reduce in N worker threads, each holding the keys that hash to it (without --window).', helpValue: 'N|auto', helpGroup: 'EXECUTION' }),
+    workers: Flags.string({ char: 'w', summary: 'Reduce in N worker threads, each holding the keys that hash to it (without --window). At most 4 per core and one per 64 MiB of memory: a larger N is capped, with a note on stderr.', helpValue: 'N|auto', helpGroup: 'EXECUTION' }),
     errors,
     'max-errors': maxErrors,
     retries,

@@ -96,7 +96,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       progress: flags.progress ?? process.stderr.isTTY === true,
       rank,
       world,
-      workers: flags.workers === undefined ? (argv ? 1 : 0) : resolveWorkers(flags.workers),
+      workers: flags.workers === undefined ? (argv ? 1 : 0) : resolveWorkers(flags.workers, (message) => process.stderr.write(`${command}: ${message}\n`)),
       maxRestarts: flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,
       batch: kind === 'batch' ? batchLimits(flags) : undefined,
       journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },

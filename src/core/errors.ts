@@ -73,7 +73,7 @@ export class RecordError extends OpError {
 
 /** Bytes that cannot be a record: invalid UTF-8 (`decode`), a line past the length limit (`read`). */
 export class InputError extends OpError {
-  constructor(message: string, stage: 'read' | 'decode') {
+  constructor(message: string, stage: 'read' | 'decode' | 'parse') {
     super(message, { stage });
     this.name = 'InputError';
   }

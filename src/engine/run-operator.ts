@@ -6,7 +6,7 @@ import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/lo
 import type { SharedContext } from '../handler/record-context.js';
 import { checkInputs, inputSize, openChunkSource, type ChunkSource, readFailure } from '../io/open-source.js';
 import { endOutputs, openSink } from '../io/open-sink.js';
-import { refuseSameFile } from '../io/same-file.js';
+import { refuseSameFile, refuseSameOutput } from '../io/same-file.js';
 import { overlongError } from '../io/split-lines.js';
 import type { BatchLimits } from '../records/batcher.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
@@ -86,6 +86,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   checkInputs(options.inputs);
   // Before any output is opened (and truncated): a run never reads what it writes.
   refuseSameFile(options.inputs, options.errors === undefined ? [options.output] : [options.output, options.errors]);
+  refuseSameOutput(options.output, options.errors);
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
   for (const step of options.steps ?? []) await loadHandler(step.handler);

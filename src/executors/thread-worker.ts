@@ -9,12 +9,13 @@ import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
 import { loadChain } from '../records/run-steps.js';
+import { writeFailure } from './failure-slot.js';
 import type { ThreadTask } from './thread-task.js';
 
 /** How often a waiting worker proves it is alive to the --timeout watchdog. */
 const BEAT_MS = 20;
 
-const setup = Tinypool.workerData as ChunkSetup;
+const setup = Tinypool.workerData as ChunkSetup & { teardownFailure: SharedArrayBuffer };
 // Handler output must never reach stdout, which carries records; a worker's stdout is
 // forwarded asynchronously and could land inside a line.
 console.log = console.info = console.debug = console.error;
@@ -102,10 +103,14 @@ export default async function runTask(task: ThreadTask): Promise<unknown> {
   }
 }
 
-/** Runs the handler's teardown once per worker, when the pool is destroyed. */
+/** Runs the handler's teardown once per worker, when the pool is destroyed; a failure is left for the main thread to report. */
 export async function teardown(): Promise<void> {
   await ready;
-  if (loaded?.teardown) await loaded.teardown(lifecycleContext(shared));
+  try {
+    if (loaded?.teardown) await loaded.teardown(lifecycleContext(shared));
+  } catch (error) {
+    writeFailure(setup.teardownFailure, describeCause(error));
+  }
 }
 
 /** UTF-8 bytes of `text` in an ArrayBuffer of their own, to transfer rather than copy. */

@@ -6,6 +6,7 @@ import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
 import { emptyResult, failedRecords } from '../records/failed-records.js';
 import type { ExecuteOptions, Executor } from './executor.js';
+import { newFailureSlot, readFailure } from './failure-slot.js';
 import { TaskSizer } from './task-sizer.js';
 import type { ThreadTask } from './thread-task.js';
 
@@ -48,6 +49,8 @@ export class ThreadsExecutor implements Executor {
   /** Rejects on abort(): a task on a terminated thread may never settle, and must not hold the run. */
   private readonly abortion = new AbortController();
   private readonly whenAborted = new Promise<never>((_, reject) => this.abortion.signal.addEventListener('abort', () => reject(this.aborted)));
+  /** Where a worker's teardown leaves its failure (failure-slot.ts). */
+  private readonly teardownFailure = newFailureSlot();
 
   constructor(
     private readonly setup: ChunkSetup,
@@ -61,7 +64,7 @@ export class ThreadsExecutor implements Executor {
       maxThreads: workers,
       idleTimeout: 2 ** 31 - 1,
       teardown: 'teardown',
-      workerData: setup,
+      workerData: { ...setup, teardownFailure: this.teardownFailure },
       // 16 MB young generation per worker, measured over 1,000,000 records with -w 2: GC time
       // per worker 170 ms at 8 MB, 92 ms at 16, 75 ms uncapped; peak RSS 216, 211 and 246 MB.
       resourceLimits: { maxYoungGenerationSizeMb: 16 },
@@ -123,6 +126,8 @@ export class ThreadsExecutor implements Executor {
       teardownFailure ??= new Error(`did not finish within ${DESTROY_TIMEOUT_MS / 1000} s`);
       await Promise.all(threads.map((thread) => thread.terminate()));
     }
+    const failed = readFailure(this.teardownFailure);
+    if (teardownFailure === undefined && failed !== undefined) throw new OpError(`teardown failed: ${failed}`, { stage: 'teardown' });
     if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure, stage: 'teardown' });
   }
 

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../core/errors.js';
+import { markOutOfRange } from './out-of-range.js';
 
 /** Lines decoded from one byte chunk; `bad` maps an index in `lines` to why it cannot be used. */
 export interface DecodedLines {
@@ -10,13 +11,14 @@ export interface DecodedLines {
 /**
  * Decodes `buf` (whole lines, ending in `\n` unless it is the last line of its source) into
  * strings. One validation and one decode for the chunk: the per-line path runs only when
- * the chunk holds invalid UTF-8, which `toString` would otherwise silently replace.
+ * the chunk holds invalid UTF-8, which `toString` would otherwise silently replace. Lines
+ * with a number beyond the double range are bad too (out-of-range.ts).
  */
 export function decodeLines(buf: Buffer): DecodedLines {
   if (isUtf8(buf)) {
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return { lines, bad: undefined };
+    return { lines, bad: markOutOfRange(buf, lines, undefined) };
   }
   const lines: string[] = [];
   const bad = new Map<number, InputError>();
@@ -29,7 +31,7 @@ export function decodeLines(buf: Buffer): DecodedLines {
     lines.push(bytes.toString('utf8'));
     start = end + 1;
   }
-  return { lines, bad };
+  return { lines, bad: markOutOfRange(buf, lines, bad) };
 }
 
 /** The failure of a line known to hold invalid UTF-8, naming the first bad byte. */

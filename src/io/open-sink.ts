@@ -64,13 +64,18 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
   stream.on('error', onError);
   // One 'close' listener for the life of the sink, not one per slow write; under gzip, the file's.
   const gone = new Promise<void>((resolve) => file.once('close', () => resolve()));
-  const drained = async (): Promise<void> => {
-    try {
-      await once(stream, 'drain');
-    } catch {
+  // One wait for 'drain' (or the close) shared by every write behind it: dead letters
+  // written as records finish are not awaited one by one, and a listener per write tripped
+  // Node's MaxListenersExceededWarning after 10 of them.
+  let waiting: Promise<void> | undefined;
+  const drained = (): Promise<void> =>
+    (waiting ??= Promise.race([
       // 'error' is handled above; once() rejects on it too.
-    }
-  };
+      once(stream, 'drain').then(noop, noop),
+      gone,
+    ]).then(() => {
+      waiting = undefined;
+    }));
   /** With lossIsFailure: each write's lines are counted as lost unless the write completes. */
   const countLost = (text: string | Uint8Array) => (error: Error | null | undefined) => {
     if (error) lost += countLines(text);
@@ -94,10 +99,10 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
         return undefined;
       }
       if (ready) return undefined;
-      return closed ? undefined : Promise.race([drained(), gone]);
+      return closed ? undefined : drained();
     },
     drain() {
-      return closed || !stream.writableNeedDrain ? undefined : Promise.race([drained(), gone]);
+      return closed || !stream.writableNeedDrain ? undefined : drained();
     },
     flush() {
       if (closed) return undefined;
@@ -123,6 +128,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
 }
 
 const EMPTY = new Uint8Array(0);
+
+function noop(): void {}
 
 function countLines(text: string | Uint8Array): number {
   let n = 0;

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError, OpError, RecordError, type Place } from '../core/errors.js';
 import { decodeLines } from '../io/decode-lines.js';
+import { lineOutOfRange } from '../io/out-of-range.js';
 import { compareJson } from './compare-json.js';
 
 export interface KeySpec {
@@ -30,6 +31,8 @@ export function keyOf(line: Buffer, spec: KeySpec, place: Place): Key {
     throw new RecordError(why, { place, stage: 'decode', attempts: 1, excerpt: line.toString('utf8') });
   }
   const text = line.toString('utf8');
+  const outOfRange = lineOutOfRange(line, text);
+  if (outOfRange) throw new RecordError(outOfRange, { place, stage: 'parse', attempts: 1, excerpt: text });
   let record: unknown;
   try {
     record = JSON.parse(text);

@@ -102,6 +102,6 @@ export function reduceOptions(flags: ReduceFlags, module: string | undefined): R
     config: loadConfig(flags.config),
     stats: flags.stats,
     progress: flags.progress ?? process.stderr.isTTY === true,
-    workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers),
+    workers: flags.workers === undefined ? 0 : resolveWorkers(flags.workers, (message) => process.stderr.write(`op reduce: ${message}\n`)),
   };
 }

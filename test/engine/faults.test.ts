@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -138,6 +138,81 @@ test('an input that is also the output or the errors file is refused before anyt
   const kept = await runProcess('cat', [file]);
   rmSync(dir, { recursive: true, force: true });
   assert.is(kept.stdout, '{"a":1}\n', 'the input is untouched');
+});
+
+test('--errors that is also --out (a path, ./path or a symlink, existing or not) is refused before anything is opened', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-same-out-'));
+  const input = join(dir, 'in.ndjson');
+  writeFileSync(input, '{"a":1}\n');
+  const out = join(dir, 'out.ndjson');
+  symlinkSync(out, join(dir, 'link.ndjson'));
+  for (const existing of [false, true]) {
+    if (existing) writeFileSync(out, 'kept\n');
+    for (const errors of [out, `${dir}/./out.ndjson`, join(dir, 'link.ndjson')]) {
+      const result = await runOp(['map', 'r.x.y', '--in', input, '--out', out, '--errors', errors]);
+      assert.is(result.status, 2, `${errors} ${result.stderr}`);
+      assert.match(result.stderr, /--errors .*: the errors file is also the output file/);
+      assert.is(existsSync(out) ? readFileSync(out, 'utf8') : undefined, existing ? 'kept\n' : undefined, 'nothing was opened');
+    }
+  }
+  // stdout into a file, and --errors naming that file.
+  const shell = await runProcess('bash', ['-c', `"${process.execPath}" "${OP}" map 'r.x.y' --in "${input}" --errors "${out}" >> "${out}"`]);
+  assert.is(shell.status, 2, shell.stderr);
+  assert.match(shell.stderr, /the errors file is also the output file/);
+  // Both on the process's own stdout is one stream, not two writers: allowed.
+  const shared = await runOp(['map', 'r.x.y', '--in', input, '--errors', '/dev/stdout', '--quiet']);
+  assert.is(shared.status, 3, shared.stderr);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const outOfRange = ['1', '{"a":1e400}', '-1e400', '[1,{"b":[2E+999]}]', '1e300', '"1e400"', '1e-400', '1' + '0'.repeat(400), '{"s":"e999","n":3}', ''].join('\n');
+
+test('numbers beyond the double range are invalid lines, dead-lettered like any other, in every executor', async () => {
+  for (const extra of [[], ['-w', '2'], ['-c', '4']]) {
+    const result = await runOp(['map', 'r', '--errors', '/dev/stderr', '--quiet', '--stats', ...extra], { input: outOfRange });
+    assert.is(result.status, 3, `${extra.join(' ')} ${result.stderr}`);
+    assert.equal(lines(result.stdout), [1, 1e300, '1e400', 0, { s: 'e999', n: 3 }], extra.join(' '));
+    const said = result.stderr.split('\n').filter((line) => line !== '');
+    const letters = said.slice(0, -1).map((line) => JSON.parse(line) as { line: number; input: unknown; stage: string; error: { message: string } });
+    assert.equal(letters.map((letter) => letter.line), [2, 3, 4, 8], extra.join(' '));
+    for (const letter of letters) {
+      assert.is(letter.stage, 'parse');
+      assert.match(letter.error.message, /^number out of range at position \d+$/);
+      assert.type(letter.input, 'string', 'the line as read: its value has no JSON form');
+    }
+    assert.equal(JSON.parse(said.at(-1)!).errors, 4);
+  }
+  const filter = await runOp(['filter', 'true', '--errors', '/dev/null', '--quiet'], { input: outOfRange });
+  assert.is(filter.status, 3);
+  assert.equal(lines(filter.stdout), [1, 1e300, '1e400', 0, { s: 'e999', n: 3 }]);
+});
+
+test('without --errors, the first number beyond the range stops the run at its place, with a caret', async () => {
+  for (const extra of [[], ['-w', '2']]) {
+    const result = await runOp(['map', 'r', ...extra], { input: '1\n2\n{"a": [1, -1e400]}\n4\n' });
+    assert.is(result.status, 1);
+    assert.is(result.stdout, '1\n2\n');
+    assert.is(result.stderr, 'op map: stdin:3: InputError: number out of range at position 10\n  {"a": [1, -1e400]}\n            ^\n', extra.join(' '));
+  }
+});
+
+test('shard --by key, merge --key and reduce refuse numbers beyond the range too', async () => {
+  const input = '{"k":1}\n{"k":2,"v":1e400}\n';
+  const shard = await runOp(['shard', '--by', 'key:k', '--rank', '0', '--world', '1'], { input });
+  assert.is(shard.status, 1, shard.stderr);
+  assert.match(shard.stderr, /stdin:2: .*number out of range/);
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-range-'));
+  writeFileSync(join(dir, 'a.ndjson'), '{"k":1}\n{"k":1e999}\n');
+  writeFileSync(join(dir, 'b.ndjson'), '{"k":2}\n');
+  const merge = await runOp(['merge', '--key', 'k', join(dir, 'a.ndjson'), join(dir, 'b.ndjson')]);
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(merge.status, 1, merge.stderr);
+  assert.match(merge.stderr, /a\.ndjson:2: .*number out of range/);
+  for (const extra of [[], ['-w', '2']]) {
+    const reduce = await runOp(['reduce', '--key', 'k', '--agg', 'count', ...extra], { input });
+    assert.is(reduce.status, 1, `${extra.join(' ')} ${reduce.stderr}`);
+    assert.match(reduce.stderr, /stdin:2: .*number out of range/);
+  }
 });
 
 test('--input-format json: values before a break in the structure are written; the error names its input line', async () => {

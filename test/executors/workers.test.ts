@@ -146,6 +146,44 @@ test('a teardown that never finishes cannot hang the run', async () => {
   assert.ok(Date.now() - started < 20_000);
 });
 
+test('a teardown that throws is one line, the same in threads as inline, without a stack trace', async () => {
+  for (const extra of [[], ['-w', '2']]) {
+    const result = await runOp(['map', handler('throws-teardown.mjs'), ...extra], { input: '{"a":1}\n' });
+    assert.is(result.stdout, '{"a":1}\n', extra.join(' '));
+    assert.is(result.status, 1, extra.join(' '));
+    assert.is(result.stderr, 'op map: teardown failed: Error: index file gone\n', extra.join(' '));
+  }
+});
+
+test('-w beyond the bound is capped, said once on stderr, and the run is whole', async () => {
+  const input = ndjson(Array.from({ length: 50 }, (_, id) => ({ id })));
+  for (const workers of ['5000', '1000']) {
+    const result = await runOp(['map', 'r', '-w', workers], { input, timeoutMs: 60_000 });
+    assert.is(result.status, 0, result.stderr);
+    assert.is(result.stdout, input);
+    const said = result.stderr.split('\n').filter((line) => line !== '');
+    assert.is(said.length, 1, result.stderr);
+    assert.match(said[0]!, new RegExp(`^op map: -w ${workers} capped to \\d+ \\(`));
+  }
+  const inBound = await runOp(['map', 'r', '-w', '2'], { input });
+  assert.is(inBound.stderr, '');
+});
+
+test('--max-errors with workers: one task holding every failure stops at N plus those in flight', async () => {
+  // 50,000 invalid lines, all in the first tasks: at most 2 N - 1 are dead-lettered (see --max-errors).
+  const input = 'x\n'.repeat(50_000);
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-maxerr-'));
+  const errors = join(dir, 'errors.ndjson');
+  const result = await runOp(['map', 'r', '-w', '2', '--errors', errors, '--max-errors', '10', '--stats'], { input });
+  assert.is(result.status, 1, result.stderr);
+  const letters = readFileSync(errors, 'utf8').split('\n').filter((line) => line !== '');
+  rmSync(dir, { recursive: true, force: true });
+  assert.ok(letters.length >= 10 && letters.length < 20, `${letters.length} dead letters`);
+  const stats = JSON.parse(result.stderr.split('\n').find((line) => line.startsWith('{"in"'))!) as { in: number; out: number; dropped: number; errors: number };
+  assert.is(stats.errors, letters.length);
+  assert.is(stats.in, stats.out + stats.dropped + stats.errors);
+});
+
 test('a module that fails to load is a usage error before any input is read', async () => {
   const result = await runOp(['map', handler('bad-syntax.mjs'), '-w', '2'], { input: '{"a":1}\n' });
   assert.is(result.status, 2);
