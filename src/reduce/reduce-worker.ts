@@ -3,6 +3,8 @@ import { OpError, RecordError, causeParts, describeCause, type Stage } from '../
 import type { DeadLetter } from '../records/record-runner.js';
 import { isUtf8 } from 'node:buffer';
 import { invalidUtf8 } from '../io/decode-lines.js';
+import { lineOutOfRange } from '../io/out-of-range.js';
+import { BLOCK_BYTES, findSuspects } from '../io/scan-numbers.js';
 import { loadAggregator, type AggregatorSpec } from './load-aggregator.js';
 import { ReduceStep, type ReduceStepOptions } from './reduce-step.js';
 import { BLANK } from './route-bytes.js';
@@ -100,6 +102,9 @@ async function next(): Promise<void> {
 /** This worker's records of `buf` (whole lines): every line is counted, for line numbers and record indices; only its own are decoded. */
 async function feed(buf: Buffer, owners: Uint16Array<SharedArrayBuffer>): Promise<void> {
   const valid = isUtf8(buf);
+  // Blocks where a number beyond the double range may be: only the lines they touch are checked.
+  const suspects = findSuspects(buf);
+  let next = 0;
   let k = 0;
   for (let start = 0; start < buf.length; k++) {
     let nl = buf.indexOf(10, start);
@@ -110,6 +115,7 @@ async function feed(buf: Buffer, owners: Uint16Array<SharedArrayBuffer>): Promis
     const owner = owners[k];
     if (owner === BLANK) continue;
     const index = nextIndex++;
+    while (next < suspects.length && suspects[next]! + BLOCK_BYTES <= s) next++;
     if (owner !== me) continue;
     mine++;
     // A byte-order mark belongs to the file, not to the first record.
@@ -120,6 +126,11 @@ async function feed(buf: Buffer, owners: Uint16Array<SharedArrayBuffer>): Promis
     const text = buf.toString('utf8', s, end);
     if (!valid && !isUtf8(buf.subarray(s, end))) {
       step.reject(text, place, 'decode', invalidUtf8(buf.subarray(s, end)));
+      continue;
+    }
+    const range = next < suspects.length && suspects[next]! < nl ? lineOutOfRange(buf.subarray(s, end), text) : undefined;
+    if (range) {
+      step.reject(text, place, 'parse', range);
       continue;
     }
     let record: unknown;
