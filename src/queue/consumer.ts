@@ -59,6 +59,14 @@ export const DEFAULT_VISIBILITY_MS = 60_000;
 /** Ids per script call: Lua's unpack() overflows past ~8000 values. */
 const IDS_PER_CALL = 1000;
 
+/** The shape of a script's reply: one integer per id. */
+const numbers =
+  (count: number) =>
+  (reply: unknown): boolean =>
+    Array.isArray(reply) && reply.length === count && reply.every((n) => typeof n === 'number');
+/** The shape of a script's reply: one integer. */
+const isCount = (reply: unknown): boolean => typeof reply === 'number';
+
 /**
  * A consumer of `opkit:{NAME}:in`, the queue side of the engine's trunk. Delivery is at
  * least once; the engine makes results exactly once with ackWithResults, and bounds
@@ -179,7 +187,7 @@ export class QueueConsumer {
     const counts: number[] = [];
     for (let k = 0; k < ids.length; k += IDS_PER_CALL) {
       const slice = ids.slice(k, k + IDS_PER_CALL);
-      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...slice])));
+      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...slice], numbers(slice.length))));
     }
     ids.forEach((id, k) => {
       if (counts[k] === 0) this.held.delete(id);
@@ -202,8 +210,9 @@ export class QueueConsumer {
     const done: boolean[] = [];
     for (let k = 0; k < results.length; k += IDS_PER_CALL) {
       const args = [this.group];
-      for (const { id, lines } of results.slice(k, k + IDS_PER_CALL)) args.push(id, String(lines.length), ...lines);
-      const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.resultsKey, this.address.keys.starts], args);
+      const slice = results.slice(k, k + IDS_PER_CALL);
+      for (const { id, lines } of slice) args.push(id, String(lines.length), ...lines);
+      const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.resultsKey, this.address.keys.starts], args, numbers(slice.length));
       done.push(...acked.map((n) => n === 1));
     }
     for (const { id } of results) this.held.delete(id);
@@ -222,7 +231,7 @@ export class QueueConsumer {
   async ackAfterWrite(ids: string[]): Promise<number> {
     let acked = 0;
     for (let k = 0; k < ids.length; k += IDS_PER_CALL) {
-      acked += await this.script<number>(ACK, [this.address.keys.in, this.address.keys.starts], [this.group, ...ids.slice(k, k + IDS_PER_CALL)]);
+      acked += await this.script<number>(ACK, [this.address.keys.in, this.address.keys.starts], [this.group, ...ids.slice(k, k + IDS_PER_CALL)], isCount);
     }
     for (const id of ids) this.held.delete(id);
     return acked;
@@ -231,14 +240,14 @@ export class QueueConsumer {
   /** Moves an entry to `:dead` (its line, starts, last error, consumer) and acks it, in one script. */
   async deadLetter(id: string, dead: DeadLetter): Promise<boolean> {
     const error = JSON.stringify(causeParts(dead.error));
-    const moved = await this.script<number>(DEAD_LETTER, [this.address.keys.in, this.address.keys.dead, this.address.keys.starts], [this.group, id, dead.line, String(dead.starts), error, this.name]);
+    const moved = await this.script<number>(DEAD_LETTER, [this.address.keys.in, this.address.keys.dead, this.address.keys.starts], [this.group, id, dead.line, String(dead.starts), error, this.name], isCount);
     this.held.delete(id);
     return moved === 1;
   }
 
   /** True when the stream has no entry left to deliver to the group and none pending, here or elsewhere. */
   async drained(): Promise<boolean> {
-    const state = await this.script<[string, string, number] | []>(DRAIN_STATE, [this.address.keys.in], [this.group]);
+    const state = await this.script<[string, string, number] | []>(DRAIN_STATE, [this.address.keys.in], [this.group], (reply) => Array.isArray(reply) && (reply.length === 0 || reply.length === 3));
     if (state.length === 0) {
       // The stream or the group is gone (a Redis restart without persistence): start over.
       await this.retrying(this.link, () => ensureGroup(this.link, this.address.keys.in, this.group));
@@ -304,8 +313,8 @@ export class QueueConsumer {
     return fresh;
   }
 
-  private script<T>(script: LuaScript, keys: string[], args: string[]): Promise<T> {
-    return this.retrying(this.link, () => this.link.run<T>(script, keys, args));
+  private script<T>(script: LuaScript, keys: string[], args: string[], expect?: (reply: unknown) => boolean): Promise<T> {
+    return this.retrying(this.link, () => this.link.run<T>(script, keys, args, expect));
   }
 
   /**

@@ -9,8 +9,13 @@ import { createClient, ErrorReply } from 'redis';
 export interface RedisLink {
   /** One command; commands sent in the same tick go out as one pipeline. */
   send<T = unknown>(args: string[]): Promise<T>;
-  /** A Lua script by EVALSHA, loaded with EVAL when the server does not know it (NOSCRIPT). */
-  run<T = unknown>(script: LuaScript, keys: string[], args: string[]): Promise<T>;
+  /**
+   * A Lua script by EVALSHA, loaded with EVAL when the server does not know it (NOSCRIPT).
+   * With `expect`, a reply of another shape means the connection's replies no longer match
+   * its commands: the connection is dropped and opened again, and the call rejects with a
+   * `ReplyMismatchError` (transient: every command in flight is safe to send again).
+   */
+  run<T = unknown>(script: LuaScript, keys: string[], args: string[], expect?: (reply: unknown) => boolean): Promise<T>;
   /** Resolves when the connection is usable again (at once when it is). */
   ready(): Promise<void>;
   /** Sends QUIT after the commands already sent; never rejects. */
@@ -39,6 +44,15 @@ export interface LinkOptions {
   onBack?: () => void;
   /** The CLIENT SETNAME shown in CLIENT LIST. */
   name?: string;
+}
+
+/**
+ * A reply that cannot belong to the command it was matched with. The client pairs replies
+ * with commands by order; a write that reaches a socket already closed leaves a command
+ * waiting for a reply that never comes, and every later reply goes one command early.
+ */
+export class ReplyMismatchError extends Error {
+  override name = 'ReplyMismatchError';
 }
 
 /** Attempts at the first connection: a wrong URL is an error, not an endless wait. */
@@ -82,16 +96,35 @@ export async function openLink(options: LinkOptions): Promise<RedisLink> {
 
   const send = <T>(args: string[]): Promise<T> => client.sendCommand(args) as Promise<T>;
   let backAgain: Promise<void> | undefined;
+  let reopening = false;
+  /** Drops the connection (every command in flight rejects) and opens a fresh one. */
+  const reopen = (): void => {
+    if (reopening || !client.isOpen) return;
+    reopening = true;
+    client.destroy();
+    client
+      .connect()
+      .catch((error: Error) => options.onLost?.(error))
+      .finally(() => {
+        reopening = false;
+      });
+  };
   return {
     send,
-    async run<T>(script: LuaScript, keys: string[], args: string[]): Promise<T> {
+    async run<T>(script: LuaScript, keys: string[], args: string[], expect?: (reply: unknown) => boolean): Promise<T> {
       const tail = [String(keys.length), ...keys, ...args];
+      let reply: T;
       try {
-        return await send<T>(['EVALSHA', script.sha, ...tail]);
+        reply = await send<T>(['EVALSHA', script.sha, ...tail]);
       } catch (error) {
         if (!isReplyError(error, 'NOSCRIPT')) throw error;
-        return send<T>(['EVAL', script.lua, ...tail]);
+        reply = await send<T>(['EVAL', script.lua, ...tail]);
       }
+      if (expect && !expect(reply)) {
+        reopen();
+        throw new ReplyMismatchError(`a reply of the wrong shape (${typeof reply}): the connection was reset`);
+      }
+      return reply;
     },
     ready(): Promise<void> {
       if (client.isReady) return Promise.resolve();
@@ -128,6 +161,7 @@ const CONNECTION_ERRORS = new Set([
   'ClientOfflineError',
   'DisconnectsClientError',
   'ReconnectStrategyError',
+  'ReplyMismatchError',
 ]);
 
 /**
@@ -137,5 +171,5 @@ const CONNECTION_ERRORS = new Set([
 export function isTransient(error: unknown): boolean {
   if (error instanceof ErrorReply) return /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)\b/.test(error.message);
   if (!(error instanceof Error)) return false;
-  return CONNECTION_ERRORS.has(error.constructor.name) || typeof (error as NodeJS.ErrnoException).code === 'string';
+  return CONNECTION_ERRORS.has(error.constructor.name) || error instanceof ReplyMismatchError || typeof (error as NodeJS.ErrnoException).code === 'string';
 }
