@@ -4,7 +4,7 @@ import type { DeadLetter } from '../records/record-runner.js';
 import { isUtf8 } from 'node:buffer';
 import { invalidUtf8 } from '../io/decode-lines.js';
 import { lineOutOfRange } from '../io/out-of-range.js';
-import { BLOCK_BYTES, findSuspects } from '../io/scan-numbers.js';
+import { BLOCK_BYTES } from '../io/scan-numbers.js';
 import { loadAggregator, type AggregatorSpec } from './load-aggregator.js';
 import { ReduceStep, type ReduceStepOptions } from './reduce-step.js';
 import { BLANK } from './route-bytes.js';
@@ -21,7 +21,7 @@ export interface ReduceWorkerData extends AggregatorSpec {
  * Main → worker: a source begins; whole lines of it, each with its owner (every worker
  * gets every line, in order, and keeps its own); the end.
  */
-export type ToWorker = { type: 'source'; source: string } | { type: 'lines'; bytes: SharedArrayBuffer; owners: Uint16Array<SharedArrayBuffer> } | { type: 'end' } | { type: 'next' };
+export type ToWorker = { type: 'source'; source: string } | { type: 'lines'; bytes: SharedArrayBuffer; owners: Uint16Array<SharedArrayBuffer>; ends: Uint32Array<SharedArrayBuffer>; suspects: number[] } | { type: 'end' } | { type: 'next' };
 
 /** Worker → main. */
 export type FromWorker =
@@ -78,7 +78,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'lines':
       // A private copy (~0.1 ms a MiB): reads of shared memory are slower for V8 than of a plain buffer.
-      await feed(Buffer.from(new Uint8Array(message.bytes)), message.owners);
+      await feed(Buffer.from(new Uint8Array(message.bytes)), message);
       post({ type: 'ack', dead, records: mine });
       dead = [];
       return;
@@ -99,25 +99,26 @@ async function next(): Promise<void> {
   } else post({ type: 'out', text: piece.value });
 }
 
-/** This worker's records of `buf` (whole lines): every line is counted, for line numbers and record indices; only its own are decoded. */
-async function feed(buf: Buffer, owners: Uint16Array<SharedArrayBuffer>): Promise<void> {
+/**
+ * This worker's records of `buf` (whole lines): every line is counted, for line numbers and
+ * record indices; only its own are decoded. Where each line ends, and where a number
+ * beyond the double range may be, come from the main thread's one scan of the read.
+ */
+async function feed(buf: Buffer, { owners, ends, suspects }: { owners: Uint16Array; ends: Uint32Array; suspects: number[] }): Promise<void> {
   const valid = isUtf8(buf);
-  // Blocks where a number beyond the double range may be: only the lines they touch are checked.
-  const suspects = findSuspects(buf);
   let next = 0;
-  let k = 0;
-  for (let start = 0; start < buf.length; k++) {
-    let nl = buf.indexOf(10, start);
-    if (nl < 0) nl = buf.length;
+  let start = 0;
+  for (let k = 0; k < owners.length; k++) {
+    const nl = ends[k]!;
     let s = start;
     start = nl + 1;
     lineNo++;
     const owner = owners[k];
     if (owner === BLANK) continue;
     const index = nextIndex++;
-    while (next < suspects.length && suspects[next]! + BLOCK_BYTES <= s) next++;
     if (owner !== me) continue;
     mine++;
+    while (next < suspects.length && suspects[next]! + BLOCK_BYTES <= s) next++;
     // A byte-order mark belongs to the file, not to the first record.
     if (lineNo === 1 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
     // CRLF input: the \r is the line ending's, not the record's.

@@ -5,6 +5,7 @@ import type { Sink } from '../io/open-sink.js';
 import type { ReduceStats } from './reduce-step.js';
 import type { FromWorker, ReduceWorkerData, ToWorker } from './reduce-worker.js';
 import { isBlankBytes } from '../io/is-blank-line.js';
+import { findSuspects } from '../io/scan-numbers.js';
 import { BLANK, ByteKeyRouter } from './route-bytes.js';
 
 /** Reads in flight per worker: with 2, workers and reader sat idle ~40% of the time waiting on each other. */
@@ -90,6 +91,8 @@ export class ReduceWorkers {
 
   /** Per line of one read: its worker, or BLANK; reused from read to read. */
   private owner = new Uint16Array(1024);
+  /** Per line of one read: the offset of its newline (or of the end); reused from read to read. */
+  private ends = new Uint32Array(1024);
 
   /**
    * Lines `buf[0, end)` to every worker, copied once into shared memory, with each line's
@@ -103,7 +106,11 @@ export class ReduceWorkers {
     for (let start = 0; start < end; count++) {
       let nl = buf.indexOf(10, start);
       if (nl < 0 || nl >= end) nl = end;
-      if (count === this.owner.length) this.owner = grow(this.owner);
+      if (count === this.owner.length) {
+        this.owner = grow(this.owner);
+        this.ends = grow(this.ends);
+      }
+      this.ends[count] = nl;
       let s = start;
       // A byte-order mark belongs to the file, not to the first record.
       if (this.atFirstLine && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
@@ -115,11 +122,15 @@ export class ReduceWorkers {
     buf.copy(Buffer.from(bytes), 0, 0, end);
     const owners = new Uint16Array(new SharedArrayBuffer(count * 2));
     owners.set(this.owner.subarray(0, count));
+    const ends = new Uint32Array(new SharedArrayBuffer(count * 4));
+    ends.set(this.ends.subarray(0, count));
+    // Once here rather than in every worker: each checks only the lines these touch.
+    const suspects = findSuspects(buf.subarray(0, end));
     for (const lane of this.lanes) {
       while (lane.inFlight >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
       this.check();
       lane.inFlight++;
-      this.post(lane, { type: 'lines', bytes, owners });
+      this.post(lane, { type: 'lines', bytes, owners, ends, suspects });
     }
   }
 
@@ -208,8 +219,8 @@ export class ReduceWorkers {
   }
 }
 
-function grow(owner: Uint16Array<ArrayBuffer>): Uint16Array<ArrayBuffer> {
-  const more = new Uint16Array(owner.length * 2);
-  more.set(owner);
+function grow<T extends Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(array: T): T {
+  const more = new (array.constructor as new (length: number) => T)(array.length * 2);
+  more.set(array);
   return more;
 }
