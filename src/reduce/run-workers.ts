@@ -75,18 +75,31 @@ export class ReduceWorkers {
 
   /** Cuts one read at its last newline and hands its whole lines to every worker; resolves once each has room for more. */
   async push(bytes: Buffer): Promise<void> {
-    const buf = this.rest ? Buffer.concat([this.rest, bytes]) : bytes;
-    const last = buf.lastIndexOf(10);
+    const rest = this.rest;
+    const last = bytes.lastIndexOf(10);
+    if (last < 0) {
+      this.rest = rest ? Buffer.concat([rest, bytes]) : Buffer.from(bytes);
+      return;
+    }
+    // The lines go straight into the shared memory the workers read: the unfinished line
+    // of the last read, then this read up to its last newline (one copy of each byte).
+    const head = rest?.length ?? 0;
+    const shared = Buffer.from(new SharedArrayBuffer(head + last + 1));
+    if (rest) rest.copy(shared, 0);
+    bytes.copy(shared, head, 0, last + 1);
     // The unfinished last line is copied, so it does not pin the whole read in memory.
-    this.rest = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : undefined;
-    if (last >= 0) await this.share(buf, last + 1);
+    this.rest = last + 1 < bytes.length ? Buffer.from(bytes.subarray(last + 1)) : undefined;
+    await this.share(shared);
   }
 
   /** The last line, when the input does not end in a newline. */
   async endSource(): Promise<void> {
     const rest = this.rest;
     this.rest = undefined;
-    if (rest) await this.share(rest, rest.length);
+    if (!rest) return;
+    const shared = Buffer.from(new SharedArrayBuffer(rest.length));
+    rest.copy(shared, 0);
+    await this.share(shared);
   }
 
   /** Per line of one read: its worker, or BLANK; reused from read to read. */
@@ -95,13 +108,14 @@ export class ReduceWorkers {
   private ends = new Uint32Array(1024);
 
   /**
-   * Lines `buf[0, end)` to every worker, copied once into shared memory, with each line's
+   * The whole lines of `buf` (shared memory) to every worker, with each line's
    * worker found here by a key scan on the bytes (no decoding). Each worker decodes and
    * parses only its own lines. Copying each worker's lines out here instead cost the main
    * thread ~1 s per million lines; scanning in every worker doubles the scan (~0.45 s a
    * million lines each); see bench/RESULTS.md, op reduce.
    */
-  private async share(buf: Buffer, end: number): Promise<void> {
+  private async share(buf: Buffer): Promise<void> {
+    const end = buf.length;
     let count = 0;
     for (let start = 0; start < end; count++) {
       let nl = buf.indexOf(10, start);
@@ -118,14 +132,13 @@ export class ReduceWorkers {
       this.owner[count] = isBlankBytes(buf, s, nl) ? BLANK : this.router.workerOf(buf, s, nl);
       start = nl + 1;
     }
-    const bytes = new SharedArrayBuffer(end);
-    buf.copy(Buffer.from(bytes), 0, 0, end);
+    const bytes = buf.buffer as SharedArrayBuffer;
     const owners = new Uint16Array(new SharedArrayBuffer(count * 2));
     owners.set(this.owner.subarray(0, count));
     const ends = new Uint32Array(new SharedArrayBuffer(count * 4));
     ends.set(this.ends.subarray(0, count));
     // Once here rather than in every worker: each checks only the lines these touch.
-    const suspects = findSuspects(buf.subarray(0, end));
+    const suspects = findSuspects(buf);
     for (const lane of this.lanes) {
       while (lane.inFlight >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
       this.check();
