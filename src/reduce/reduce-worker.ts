@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OpError, RecordError, causeParts, describeCause, type Stage } from '../core/errors.js';
 import type { DeadLetter } from '../records/record-runner.js';
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { invalidUtf8 } from '../io/decode-lines.js';
 import { lineOutOfRange } from '../io/out-of-range.js';
 import { BLOCK_BYTES } from '../io/scan-numbers.js';
@@ -106,6 +106,8 @@ async function next(): Promise<void> {
  */
 async function feed(buf: Buffer, { owners, ends, suspects }: { owners: Uint16Array; ends: Uint32Array; suspects: number[] }): Promise<void> {
   const valid = isUtf8(buf);
+  // ASCII lines decode as latin1, a plain copy, with no UTF-8 decoding.
+  const encoding = isAscii(buf) ? 'latin1' : 'utf8';
   let next = 0;
   let start = 0;
   for (let k = 0; k < owners.length; k++) {
@@ -124,7 +126,7 @@ async function feed(buf: Buffer, { owners, ends, suspects }: { owners: Uint16Arr
     // CRLF input: the \r is the line ending's, not the record's.
     const end = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
     const place = { source, line: lineNo, index };
-    const text = buf.toString('utf8', s, end);
+    const text = buf.toString(encoding, s, end);
     if (!valid && !isUtf8(buf.subarray(s, end))) {
       step.reject(text, place, 'decode', invalidUtf8(buf.subarray(s, end)));
       continue;
