@@ -19,6 +19,7 @@ Each job runs in its own process group with stdin from /dev/null unless --stdin 
     { description: 'Transcode each video; failures go to a dead-letter file.', command: `op each -j 2 --errors failed.ndjson --timeout 600000 -- ffmpeg -i {.path} out/{.id}.mp4 < videos.ndjson` },
     { description: 'A pipeline in sh, the values as positional parameters.', command: `op each --shell -- 'gzip -c "$1" > "$2"' {.src} out/{.id}.gz < files.ndjson` },
     { description: 'Feed each record to a program on its stdin; stop at the third failure.', command: `op each --stdin record --halt soon,fail=3 --errors bad.ndjson -- ./score.py < jobs.ndjson` },
+    { description: 'Resumable: rerun the same line after a crash, and no finished job runs again.', command: `op each -j 4 --journal convert.journal --in videos.ndjson --out done.ndjson -- ffmpeg -i {.path} out/{.id}.mp4` },
   ];
   static override strict = false;
   static override flags = {
@@ -42,7 +43,11 @@ Each job runs in its own process group with stdin from /dev/null unless --stdin 
     halt: Flags.string({ summary: "Stop after N failed jobs, or once P% of the jobs done failed (checked from 3 jobs on): now kills the running jobs, soon lets them finish.", helpValue: 'now|soon,fail=N|P%', helpGroup: 'ERRORS' }),
     errors: handlerFlags.errors,
     'max-errors': handlerFlags['max-errors'],
-    id: Flags.string({ summary: 'Record field used as its id in errors and workdirs (default: the line number).', helpValue: 'FIELD', helpGroup: 'ERRORS' }),
+    id: Flags.string({ summary: 'Record field used as its id in errors, workdirs and journal keys (default: the line number).', helpValue: 'FIELD', helpGroup: 'ERRORS' }),
+    journal: handlerFlags.journal,
+    fsync: handlerFlags.fsync,
+    'resume-failed': handlerFlags['resume-failed'],
+    force: handlerFlags.force,
     stats: handlerFlags.stats,
     progress: Flags.boolean({ summary: 'Show jobs done, failed and running, the rate, percent and ETA on stderr (default: when stderr is a terminal).', allowNo: true, helpGroup: 'REPORTING' }),
     debug: handlerFlags.debug,

@@ -27,6 +27,10 @@ export interface EachFlags {
   errors?: string | undefined;
   'max-errors'?: number | undefined;
   id?: string | undefined;
+  journal?: string | undefined;
+  fsync?: 'always' | 'batch' | 'never' | undefined;
+  'resume-failed'?: boolean | undefined;
+  force?: boolean | undefined;
   workdir?: string | undefined;
   'keep-workdirs': boolean;
   stats: boolean;

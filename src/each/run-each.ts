@@ -5,9 +5,16 @@ import { fillRankTemplate } from '../io/fill-template.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import { EachHandler } from './each-handler.js';
 import { resolveEachSpec, type EachFlags } from './each-options.js';
+import type { EachSpec } from './each-spec.js';
 import { describeHalt, type HaltPolicy } from './halt-policy.js';
 
 const COMMAND = 'op each';
+
+/** What makes a job's output: a journal written with other values is not resumed from (journal-header.ts). */
+function jobIdentity(spec: EachSpec): string {
+  const { command, shell, stdin, capture, stdoutJson, maxOutput, okCodes } = spec;
+  return JSON.stringify({ command, shell, stdin, capture, stdoutJson, maxOutput, okCodes: [...okCodes] });
+}
 
 /**
  * `op each [flags] -- CMD ARG…`: the record engine runs one job per record, --jobs at a
@@ -29,7 +36,7 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
       command: COMMAND,
       kind: 'map',
       stage: 'each',
-      handler: { type: 'prebuilt', loaded: handler.loaded() },
+      handler: { type: 'prebuilt', loaded: handler.loaded(), identity: jobIdentity(spec) },
       inputs,
       output: fillRankTemplate(flags.out, { rank, world }),
       inputFormat: flags['input-format'],
@@ -42,6 +49,7 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
       errors: flags.errors,
       maxErrors: flags['max-errors'],
       idField: flags.id,
+      journal: flags.journal === undefined ? undefined : { path: flags.journal, fsync: flags.fsync ?? 'batch', force: flags.force === true, resumeFailed: flags['resume-failed'] === true },
       config: undefined,
       workdir: flags.workdir,
       keepWorkdirs: flags['keep-workdirs'],

@@ -42,6 +42,7 @@ function hashHandler(spec: HandlerSpec): string {
   const hash = createHash('sha256');
   hash.update(spec.type + '\0');
   if (spec.type === 'module') hash.update(readFileSync(spec.path));
+  else if (spec.type === 'prebuilt') hash.update(spec.identity);
   else hash.update(JSON.stringify(spec));
   return hash.digest('hex').slice(0, 16);
 }

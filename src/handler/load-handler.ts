@@ -12,7 +12,7 @@ export type HandlerSpec =
   | { type: 'module'; path: string }
   | { type: 'builtin'; name: 'flatten' | 'group' }
   /** Built by the caller (op each); main thread only, as a function cannot cross to a worker. */
-  | { type: 'prebuilt'; loaded: LoadedHandler }
+  | { type: 'prebuilt'; loaded: LoadedHandler; identity: string }
   /** A program after `--`, run as persistent child processes (executors/processes.ts), never in this process. */
   | { type: 'command'; argv: string[]; protocol: 'lines' | 'json' };
 
