@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OP, ndjson, runOp } from '../helpers/run-op.js';
+import { countLines, until } from '../helpers/poll-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opkit-each-journal-'));
 const N = 600;
@@ -16,20 +17,6 @@ const inputFile = join(dir, 'input.ndjson');
 writeFileSync(inputFile, ndjson(Array.from({ length: N }, (_, k) => ({ n: k + 1, path: `videos/${String(k + 1).padStart(6, '0')}-${'x'.repeat(40)}.mp4` }))));
 /** Each job appends its number to a calls file (the last argument); every 50th exits 1. */
 const SCRIPT = 'echo "$1" >> "$2"; [ $(($1 % 50)) -ne 0 ]';
-
-function countLines(path: string): number {
-  if (!existsSync(path)) return 0;
-  const text = readFileSync(path, 'utf8');
-  return text === '' ? 0 : text.split('\n').length - 1;
-}
-
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** The records without what differs from run to run: each job's duration and the calls file it was given. */
 function comparable(path: string): unknown[] {

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FIXTURES, OP, ndjson, runOp } from '../helpers/run-op.js';
+import { countLines, until } from '../helpers/poll-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opkit-journal-'));
 const slow = join(FIXTURES, 'handlers/journal-slow.mjs');
@@ -19,20 +20,6 @@ const CHUNK_SLACK = 160;
 const input = ndjson(Array.from({ length: N }, (_, k) => ({ n: k + 1, pad: 'x'.repeat(20) })));
 const inputFile = join(dir, 'input.ndjson');
 writeFileSync(inputFile, input);
-
-function countLines(path: string): number {
-  if (!existsSync(path)) return 0;
-  const text = readFileSync(path, 'utf8');
-  return text === '' ? 0 : text.split('\n').length - 1;
-}
-
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Starts op, waits until the handler was called `calls` times in all, then kill -9. */
 async function killAfter(args: string[], env: NodeJS.ProcessEnv, callsFile: string, calls: number): Promise<void> {
