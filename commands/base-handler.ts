@@ -47,7 +47,7 @@ export abstract class HandlerCommand extends OpCommand {
     for (const [k, step] of splitSteps(first, argv).entries()) {
       const Class = STEP_CLASSES[step.command]!;
       const { args, flags, raw } = await this.parse(Class, step.argv);
-      if (args.handler === undefined && step.command !== 'slice') throw new UsageError(`step ${k + 1} (${step.command}): missing HANDLER`);
+      if (args.handler === undefined && step.command !== 'slice' && step.command !== 'batch') throw new UsageError(`step ${k + 1} (${step.command}): missing HANDLER`);
       for (const token of raw) {
         if (token.type !== 'flag' || !RUN_FLAGS.has(token.flag)) continue;
         const before = givenAt.get(token.flag);

@@ -4,7 +4,7 @@ import { UsageError } from '../../src/core/errors.js';
 const JOINERS = new Set(['then', '+']);
 
 /** The commands that may be a step of a chain. */
-export const STEP_COMMANDS = ['map', 'filter', 'slice'] as const;
+export const STEP_COMMANDS = ['map', 'filter', 'slice', 'batch'] as const;
 export type StepCommand = (typeof STEP_COMMANDS)[number];
 
 /**
@@ -32,10 +32,15 @@ export function splitSteps(first: StepCommand | string, argv: readonly string[])
     if (JOINERS.has(word)) steps.push([]);
     else steps.at(-1)!.push(word);
   }
+  let batchAt: number | undefined;
   return steps.map((words, k) => {
     const [command, ...rest] = words;
     if (command === undefined) throw new UsageError(`step ${k + 1} of the chain is empty`);
-    if (command === 'batch') throw new UsageError(`step ${k + 1}: batch is not yet a step of a chain; pipe into op batch`);
+    if (command === 'batch') {
+      // The reader cuts the batches, on input records (chunk-scanner.ts): one grouping per run.
+      if (batchAt !== undefined) throw new UsageError(`step ${k + 1}: a chain holds one batch step (step ${batchAt + 1} is one); pipe into a second op batch`);
+      batchAt = k;
+    }
     if (!(STEP_COMMANDS as readonly string[]).includes(command)) throw new UsageError(`step ${k + 1}: ${command} is not a step; a chain joins ${STEP_COMMANDS.join(', ')} with then or +`);
     return { command: command as StepCommand, argv: rest };
   });

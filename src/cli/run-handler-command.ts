@@ -112,7 +112,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
 
 /** One step of a chain, as the CLI parsed it. */
 export interface ChainStepInput {
-  kind: 'map' | 'filter' | 'slice';
+  kind: 'map' | 'filter' | 'slice' | 'batch';
   handlerText: string | undefined;
   flags: HandlerCommandFlags;
 }
@@ -127,14 +127,17 @@ export async function runChainCommand(command: string, steps: ChainStepInput[], 
     for (const step of steps) if (step.flags.protocol !== undefined || step.flags['max-restarts'] !== undefined) throw new UsageError('a step of a chain is a JS HANDLER: --protocol and --max-restarts apply to a command after --');
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
-      handler: step.handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(step.handlerText),
+      handler: step.handlerText === undefined ? { type: 'builtin', name: step.kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(step.handlerText),
       retries: step.flags.retries,
       retryDelay: step.flags['retry-delay'],
       timeout: step.flags.timeout,
       config: loadConfig(step.flags.config),
     }));
     const concurrency = Math.max(...steps.map((step) => step.flags.concurrency));
-    return await runHandlerCommand(command, 'slice', undefined, { ...runFlags, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
+    // With a batch step the reader cuts batches of input records by its --size, --bytes and --wait, as for op batch.
+    const batch = steps.find((step) => step.kind === 'batch');
+    const limits = { size: batch?.flags.size, bytes: batch?.flags.bytes, wait: batch?.flags.wait };
+    return await runHandlerCommand(command, batch ? 'batch' : 'slice', undefined, { ...runFlags, ...limits, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
   } catch (error) {
     reportError(error, command, runFlags.debug);
     return process.exitCode as number;

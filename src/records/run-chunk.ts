@@ -8,7 +8,7 @@ import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
-import type { StepStats } from './run-steps.js';
+import type { MembersFn, StepStats } from './run-steps.js';
 import { runLines, runRecords, type LineRun, type LineStart } from './run-lines.js';
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
@@ -95,6 +95,7 @@ export class ChunkRunner {
       deadLetter: !setup.deadLetters ? undefined : stream ? (entry) => stream.deadLetter(entry) : (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)),
       errorLimit: options.errorLimit,
       stage: setup.stage,
+      handlerOfMembers: 'fnOfMembers' in this.handler ? (this.handler as { fnOfMembers?: MembersFn }).fnOfMembers : undefined,
     });
     this.active.add(runner);
     stream?.track?.(() => runner.done);
@@ -113,7 +114,7 @@ export class ChunkRunner {
       halted: () => window.failed || this.shared.signal.aborted || options.halted?.() === true,
       beforeRecord: options.beforeRecord,
     };
-    const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
+    const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin' || setup.steps !== undefined, sizes: [...chunk.batches] });
     let start: LineStart | undefined = batcher ? (text, line, index, bad) => batcher.add(text, line, index, chunk.source, bad) : undefined;
     let flush = (): string | Promise<string> | undefined => batcher?.flush();
     let outLines: number[] | undefined;
