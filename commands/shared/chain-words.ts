@@ -13,11 +13,17 @@ export type StepCommand = (typeof STEP_COMMANDS)[number];
  */
 export const RUN_FLAGS = new Set(['in', 'out', 'input-format', 'workers', 'unordered', 'errors', 'max-errors', 'id', 'workdir', 'keep-workdirs', 'stats', 'quiet', 'progress', 'side', 'every', 'debug']);
 
-/** True when argv holds a joiner word (before any `--`). */
+/**
+ * True when argv holds a joiner word. After a `--` (a step's command) only a standalone
+ * `then` joins, so `+` stays an argument of the command; a literal `then` argument is
+ * written in op chain FILE, where each line is one step and all its words are its own.
+ */
 export function isChain(argv: readonly string[]): boolean {
+  let command = false;
   for (const word of argv) {
-    if (word === '--') return false;
-    if (JOINERS.has(word)) return true;
+    if (word === 'then') return true;
+    if (word === '--') command = true;
+    else if (!command && JOINERS.has(word)) return true;
   }
   return false;
 }
@@ -28,10 +34,21 @@ export function isChain(argv: readonly string[]): boolean {
  */
 export function splitSteps(first: StepCommand | string, argv: readonly string[]): Array<{ command: StepCommand; argv: string[] }> {
   const steps: string[][] = [[first]];
+  let command = false;
   for (const word of argv) {
-    if (JOINERS.has(word)) steps.push([]);
-    else steps.at(-1)!.push(word);
+    if (word === 'then' || (!command && JOINERS.has(word))) {
+      steps.push([]);
+      command = false;
+    } else {
+      if (word === '--') command = true;
+      steps.at(-1)!.push(word);
+    }
   }
+  return checkSteps(steps);
+}
+
+/** Each step's words, starting with its command's name: checked, and split into command and argv. */
+export function checkSteps(steps: readonly string[][]): Array<{ command: StepCommand; argv: string[] }> {
   let batchAt: number | undefined;
   return steps.map((words, k) => {
     const [command, ...rest] = words;

@@ -115,6 +115,8 @@ export interface ChainStepInput {
   kind: 'map' | 'filter' | 'slice' | 'batch';
   handlerText: string | undefined;
   flags: HandlerCommandFlags;
+  /** The step's command after `--`, run as a child process. */
+  argv?: string[] | undefined;
 }
 
 /**
@@ -124,10 +126,12 @@ export interface ChainStepInput {
  */
 export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
   try {
-    for (const step of steps) if (step.flags.protocol !== undefined || step.flags['max-restarts'] !== undefined) throw new UsageError('a step of a chain is a JS HANDLER: --protocol and --max-restarts apply to a command after --');
+    for (const [k, step] of steps.entries()) checkCommandFlags(step.flags, step.argv, `step ${k + 1}: `);
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
-      handler: step.handlerText === undefined ? { type: 'builtin', name: step.kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(step.handlerText),
+      maxRestarts: step.flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,
+      stopTimeout: runFlags['stop-timeout'],
+      handler: step.argv ? { type: 'command', argv: step.argv, protocol: step.flags.protocol ?? 'lines' } : step.handlerText === undefined ? { type: 'builtin', name: step.kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(step.handlerText),
       retries: step.flags.retries,
       retryDelay: step.flags['retry-delay'],
       timeout: step.flags.timeout,
@@ -148,12 +152,14 @@ export async function runChainCommand(command: string, steps: ChainStepInput[], 
  * --protocol and --max-restarts belong to a command after `--`; what only a JS handler can
  * use (ctx.side, ctx.workdir(), async calls in flight) does not combine with one.
  */
-function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefined): void {
+function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefined, where = ''): void {
   if (argv === undefined) {
     const own = flags.protocol !== undefined ? '--protocol' : flags['max-restarts'] !== undefined ? '--max-restarts' : undefined;
-    if (own) throw new UsageError(`${own} applies to a command given after --`);
+    if (own) throw new UsageError(`${where}${own} applies to a command given after --`);
     return;
   }
+  // In a chain, --side, --workdir, … are run flags that a JS step may use.
+  if (where) return;
   const refused = flags.side?.length ? '--side' : flags.every !== undefined ? '--every' : flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
   if (refused) throw new UsageError(`${refused} applies to a JS HANDLER, not to a command after -- (a command keeps its own state and concurrency)`);
 }

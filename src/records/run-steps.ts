@@ -3,6 +3,7 @@ import { OpError, type Kind, type Stage } from '../core/errors.js';
 import type { Context } from '../core/types.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
+import { loadChildStep } from './child-step.js';
 import { newStats, type Stats } from './stats.js';
 import { callHandler, isThenable } from './call-handler.js';
 import { notIterable } from './emit-results.js';
@@ -15,6 +16,9 @@ export interface StepSetup {
   retryDelay: number;
   timeout: number | undefined;
   config: unknown;
+  /** A step served by a child process (`-- CMD`): its --max-restarts, and the run's --stop-timeout. */
+  maxRestarts?: number | undefined;
+  stopTimeout?: number | undefined;
 }
 
 /** A record of a batch, as the chain's batch function gets it: its value and its place. */
@@ -75,10 +79,11 @@ interface Step {
 export async function loadChain(setups: StepSetup[], shared: SharedContext): Promise<LoadedHandler & { stepStats(): StepStats[]; fnOfMembers?: MembersFn | undefined }> {
   const steps: Step[] = [];
   for (const [k, setup] of setups.entries()) {
-    const loaded = await loadHandler(setup.handler);
+    const label: Stage = `${k + 1}:${setup.kind}`;
+    const loaded = setup.handler.type === 'command' ? loadChildStep({ ...setup.handler, maxRestarts: setup.maxRestarts ?? 10, stopTimeout: setup.stopTimeout ?? 10_000 }, setup.kind, label, { ...shared, config: setup.config }) : await loadHandler(setup.handler);
     steps.push({
       setup,
-      label: `${k + 1}:${setup.kind}`,
+      label,
       loaded,
       shared: { ...shared, config: setup.config },
       needsContext: loaded.wantsContext || setup.timeout !== undefined,
