@@ -127,6 +127,8 @@ export interface ChainStepInput {
 export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
   try {
     for (const [k, step] of steps.entries()) checkCommandFlags(step.flags, step.argv, `step ${k + 1}: `);
+    const child = steps.findIndex((step) => step.argv !== undefined);
+    if (child >= 0 && runFlags.side?.length) throw new UsageError(`--side does not reach step ${child + 1}, a command after --, in a chain; run it alone: op ${steps[child]!.kind} --side … --protocol json -- …`);
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
       maxRestarts: step.flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,
@@ -160,7 +162,9 @@ function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefine
   }
   // In a chain, --side, --workdir, … are run flags that a JS step may use.
   if (where) return;
-  const refused = flags.side?.length ? '--side' : flags.every !== undefined ? '--every' : flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
+  // Side inputs reach a child through --protocol json: each record names its version, a file in OP_SIDE_DIR.
+  if ((flags.side?.length || flags.every !== undefined) && flags.protocol !== 'json') throw new UsageError(`${flags.side?.length ? '--side' : '--every'} reaches a command after -- through --protocol json (each record names its side version, a file in OP_SIDE_DIR)`);
+  const refused = flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
   if (refused) throw new UsageError(`${refused} applies to a JS HANDLER, not to a command after -- (a command keeps its own state and concurrency)`);
 }
 

@@ -247,7 +247,7 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
   if (options.handler.type === 'command') {
     const { ProcessesExecutor } = await import('../executors/processes.js');
     const { argv, protocol } = options.handler;
-    return ProcessesExecutor.start(setup, { argv, protocol, workers: Math.max(1, options.workers), maxRestarts: options.maxRestarts ?? 10, stopTimeout: options.stopTimeout, signal: stop.handlers.signal });
+    return ProcessesExecutor.start(setup, { argv, protocol, workers: Math.max(1, options.workers), maxRestarts: options.maxRestarts ?? 10, stopTimeout: options.stopTimeout, signal: stop.handlers.signal, side: side?.share && { dir: side.share.dir, version: () => side.current().version } });
   }
   if (options.workers > 0) {
     const { ThreadsExecutor } = await import('../executors/threads.js');
