@@ -118,6 +118,7 @@ export class ChunkRunner {
     let start: LineStart | undefined = batcher ? (text, line, index, bad) => batcher.add(text, line, index, chunk.source, bad) : undefined;
     let flush = (): string | Promise<string> | undefined => batcher?.flush();
     let outLines: number[] | undefined;
+    let sideAt: number[] | undefined;
     if (setup.perRecord) {
       // Each record's output becomes a piece of its own, tagged with its line, as it completes.
       const lines: number[] = [];
@@ -129,8 +130,12 @@ export class ChunkRunner {
       };
       const inner: LineStart = start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad));
       let last = chunk.firstLine;
+      const side = this.shared.side;
+      if (side) sideAt = [];
       start = (text, line, index, bad) => {
         last = line;
+        // The version this record's ctx takes as it starts (record-context.ts), for the journal.
+        if (side) sideAt!.push(line, side.current().version);
         return tag(inner(text, line, index, bad), line);
       };
       const flushBatch = flush;
@@ -151,6 +156,6 @@ export class ChunkRunner {
     if (rest && stream) await stream.write(rest);
     else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
   }
 }
