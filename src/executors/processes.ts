@@ -471,13 +471,17 @@ export class ProcessesExecutor implements Executor {
     }
     job.sentAt = now;
     job.answered = 0;
-    for (const unit of job.units) job.task.attempts[unit]!++;
+    const sideVersion = this.options.side?.version() ?? 0;
+    for (const unit of job.units) {
+      job.task.attempts[unit]!++;
+      job.task.sideVersions[unit] = sideVersion;
+    }
     let payload: Buffer;
     if (this.options.protocol === 'json') {
       const ids = job.units.map(() => this.nextId++);
       for (let k = 0; k < ids.length; k++) slot.sent.set(ids[k]!, { job, unit: job.units[k]! });
       if (slot.headId === undefined) slot.headId = ids[0];
-      payload = jsonPayload(job.task, job.units, ids, this.options.side?.version());
+      payload = jsonPayload(job.task, job.units, ids, this.options.side && sideVersion);
     } else {
       payload = linesPayload(job.task, job.units);
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +17,16 @@ test('--side reaches a --protocol json child: ctx.side and ctx.side_version in p
     assert.is(result.status, 0, result.stderr);
     assert.is(result.stdout, '{"k":"a","name":"alpha","v":1}\n{"k":"b","name":"beta","v":1}\n{"k":"c","name":null,"v":1}\n');
   }
+});
+
+test('--journal records the side version sent with each record to the child', async () => {
+  const result = await runOp(['map', '--side', 'names=names.json', '--protocol', 'json', '--journal', 'side.journal', '--', 'python3', 'lookup.py'], { cwd: work.dir, input: '{"k":"a"}\n{"k":"b"}\n' });
+  assert.is(result.status, 0, result.stderr);
+  const entries = (lines(readFileSync(join(work.dir, 'side.journal'), 'utf8')) as Array<{ k?: string; sideVersion?: number }>).filter((entry) => entry.k !== undefined);
+  assert.equal(
+    entries.map((entry) => entry.sideVersion),
+    [1, 1],
+  );
 });
 
 test('a new version of the side file reaches the child with the next records', async () => {
