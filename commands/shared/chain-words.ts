@@ -9,9 +9,14 @@ export type StepCommand = (typeof STEP_COMMANDS)[number];
 
 /**
  * The flags that belong to the whole chain: written with any step, given at most once.
- * The others (--concurrency, --retries, --retry-delay, --timeout, --config) are the step's own.
+ * The others (--concurrency, --retries, --retry-delay, --timeout, --config, and for a command
+ * after -- --protocol and --max-restarts; for batch --size, --bytes, --wait) are the step's own.
  */
-export const RUN_FLAGS = new Set(['in', 'out', 'input-format', 'workers', 'unordered', 'errors', 'max-errors', 'id', 'workdir', 'keep-workdirs', 'stats', 'quiet', 'progress', 'side', 'every', 'debug']);
+export const RUN_FLAGS = new Set([
+  ...['in', 'out', 'input-format', 'workers', 'unordered', 'errors', 'max-errors', 'id', 'workdir', 'keep-workdirs', 'stats', 'quiet', 'progress', 'side', 'every', 'debug', 'stop-timeout'],
+  // Written with a later step these were once dropped in silence: the run took the first step's.
+  ...['journal', 'fsync', 'resume-failed', 'force', 'from', 'to', 'group', 'visibility', 'max-deliveries', 'drain'],
+]);
 
 /**
  * True when argv holds a joiner word. After a `--` (a step's command) only a standalone

@@ -295,6 +295,6 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
 
 async function openJournal(options: OperatorOptions): Promise<Journal> {
   const { path, fsync, force, resumeFailed } = options.journal!;
-  const header = journalHeader(options.command, options.handler, options.idField);
+  const header = journalHeader(options.command, options.handler, options.idField, options.steps);
   return Journal.open({ path, fsync, force, resumeFailed, header, idField: options.idField, deadLetters: options.errors !== undefined, ordered: !options.unordered, command: options.command });
 }
