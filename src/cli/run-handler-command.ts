@@ -127,8 +127,8 @@ export interface ChainStepInput {
 export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
   try {
     for (const [k, step] of steps.entries()) checkCommandFlags(step.flags, step.argv, `step ${k + 1}: `);
-    const child = steps.findIndex((step) => step.argv !== undefined);
-    if (child >= 0 && runFlags.side?.length) throw new UsageError(`--side does not reach step ${child + 1}, a command after --, in a chain; run it alone: op ${steps[child]!.kind} --side … --protocol json -- …`);
+    const lines = steps.findIndex((step) => step.argv !== undefined && step.flags.protocol !== 'json');
+    if (lines >= 0 && runFlags.side?.length) throw new UsageError(`--side reaches step ${lines + 1}, a command after --, through --protocol json (each value names its side version, a file in OP_SIDE_DIR)`);
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
       maxRestarts: step.flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,

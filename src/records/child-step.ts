@@ -12,6 +12,8 @@ export interface ChildStepSpec {
   maxRestarts: number;
   /** How long the child may take to exit once its input ended (--stop-timeout). */
   stopTimeout: number;
+  /** --side: the folder of the published versions (OP_SIDE_DIR), `<version>.json` each. */
+  sideDir?: string | undefined;
 }
 
 interface Waiting {
@@ -68,7 +70,7 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
     if (started > spec.maxRestarts) throw new OpError(`${label}: ${showArgv(spec.argv)} failed ${started} times (--max-restarts ${spec.maxRestarts})`);
     started++;
     held = '';
-    const env = childEnv(process.env, { kind, rank: shared.rank, world: shared.world, workerId: shared.workerId, config: shared.config });
+    const env = childEnv(process.env, { kind, rank: shared.rank, world: shared.world, workerId: shared.workerId, config: shared.config, sideDir: spec.sideDir });
     return new ExecChild(
       { argv: spec.argv, env, label, prefix: `[op ${label}] ` },
       {
@@ -101,7 +103,9 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
       if (json) waiting.set(id, one);
       else ordered.push(one);
     });
-    child.write(Buffer.from(json ? `{"id":${id},"${kind === 'batch' ? 'records' : 'record'}":${text}}\n` : `${text}\n`));
+    // With --side, the version this value is to see, as op map --protocol json -- CMD sends it.
+    const side = shared.side && spec.sideDir !== undefined ? `"sideVersion":${shared.side.current().version},` : '';
+    child.write(Buffer.from(json ? `{"id":${id},${side}"${kind === 'batch' ? 'records' : 'record'}":${text}}\n` : `${text}\n`));
     return reply;
   };
   return {

@@ -76,11 +76,11 @@ interface Step {
  * Each step keeps its own retries, timeout and config; a failure is thrown as a StepError
  * naming the step.
  */
-export async function loadChain(setups: StepSetup[], shared: SharedContext): Promise<LoadedHandler & { stepStats(): StepStats[]; fnOfMembers?: MembersFn | undefined }> {
+export async function loadChain(setups: StepSetup[], shared: SharedContext, sideDir?: string): Promise<LoadedHandler & { stepStats(): StepStats[]; fnOfMembers?: MembersFn | undefined }> {
   const steps: Step[] = [];
   for (const [k, setup] of setups.entries()) {
     const label: Stage = `${k + 1}:${setup.kind}`;
-    const loaded = setup.handler.type === 'command' ? loadChildStep({ ...setup.handler, maxRestarts: setup.maxRestarts ?? 10, stopTimeout: setup.stopTimeout ?? 10_000 }, setup.kind, label, { ...shared, config: setup.config }) : await loadHandler(setup.handler);
+    const loaded = setup.handler.type === 'command' ? loadChildStep({ ...setup.handler, maxRestarts: setup.maxRestarts ?? 10, stopTimeout: setup.stopTimeout ?? 10_000, sideDir }, setup.kind, label, { ...shared, config: setup.config }) : await loadHandler(setup.handler);
     steps.push({
       setup,
       label,

@@ -62,13 +62,21 @@ test('a new version of the side file reaches the child with the next records', a
   assert.is(await closed, 0, stderr);
 });
 
-test('--side with a lines child, or with a command step of a chain, is a usage error', async () => {
+test('--side reaches a --protocol json step of a chain, inline and with -w 2', async () => {
+  for (const workers of [[], ['-w', '2']]) {
+    const result = await runOp(['map', '({k: r.key})', '--side', 'names=names.json', 'then', 'map', '--protocol', 'json', '--', 'python3', 'lookup.py', 'then', 'filter', 'r.name !== null', ...workers], { cwd: work.dir, input: '{"key":"a"}\n{"key":"c"}\n{"key":"b"}\n' });
+    assert.is(result.status, 0, result.stderr);
+    assert.is(result.stdout, '{"k":"a","name":"alpha","v":1}\n{"k":"b","name":"beta","v":1}\n');
+  }
+});
+
+test('--side with a lines child, or with a lines command step of a chain, is a usage error', async () => {
   const lines = await runOp(['map', '--side', 'names=names.json', '--', 'python3', 'lookup.py'], { cwd: work.dir, input: '{}\n' });
   assert.is(lines.status, 2);
   assert.match(lines.stderr, '--side reaches a command after -- through --protocol json');
-  const chain = await runOp(['map', 'r', '--side', 'names=names.json', 'then', 'map', '--protocol', 'json', '--', 'python3', 'lookup.py'], { cwd: work.dir, input: '{}\n' });
+  const chain = await runOp(['map', 'r', '--side', 'names=names.json', 'then', 'map', '--', 'python3', 'lookup.py'], { cwd: work.dir, input: '{}\n' });
   assert.is(chain.status, 2);
-  assert.match(chain.stderr, '--side does not reach step 2');
+  assert.match(chain.stderr, '--side reaches step 2, a command after --, through --protocol json');
 });
 
 test.run();
