@@ -108,7 +108,7 @@ export const handlerFlags = {
     helpGroup: 'ERRORS',
   }),
   journal: Flags.string({
-    summary: 'Journal each finished record to FILE; rerun with the same FILE to resume where a killed run stopped.',
+    summary: 'Journal each finished record to FILE (with --side, the side version it saw: "sideVersion"); rerun with the same FILE to resume where a killed run stopped.',
     helpValue: 'FILE',
     helpGroup: 'RESUME',
   }),

@@ -41,13 +41,24 @@ export abstract class HandlerCommand extends OpCommand {
    * run's flags (RUN_FLAGS) may be written with any step, once.
    */
   protected async runChain(first: string, argv: readonly string[]): Promise<void> {
+    await this.runSteps(`op ${first}`, splitSteps(first, argv));
+  }
+
+  /** The steps of a chain, each its command's name and its words; a step's words after `--` are its child's argv. */
+  protected async runSteps(name: string, split: Array<{ command: StepCommand; argv: string[] }>, rest: readonly string[] = []): Promise<void> {
     const steps = [];
     const runFlags: Record<string, unknown> = {};
     const givenAt = new Map<string, number>();
-    for (const [k, step] of splitSteps(first, argv).entries()) {
+    for (const [k, step] of split.entries()) {
       const Class = STEP_CLASSES[step.command]!;
-      const { args, flags, raw } = await this.parse(Class, step.argv);
-      if (args.handler === undefined && step.command !== 'slice') throw new UsageError(`step ${k + 1} (${step.command}): missing HANDLER`);
+      const cut = step.argv.indexOf('--');
+      const command = cut < 0 ? undefined : step.argv.slice(cut + 1);
+      // Run flags written after op chain FILE go with the last step.
+      const words = [...(cut < 0 ? step.argv : step.argv.slice(0, cut)), ...(k === split.length - 1 ? rest : [])];
+      const { args, flags, raw } = await this.parse(Class, words);
+      if (command !== undefined && command.length === 0) throw new UsageError(`step ${k + 1} (${step.command}): missing COMMAND after --`);
+      if (command !== undefined && args.handler !== undefined) throw new UsageError(`step ${k + 1} (${step.command}): give HANDLER or a command after --, not both (HANDLER: ${args.handler})`);
+      if (command === undefined && args.handler === undefined && step.command !== 'slice' && step.command !== 'batch') throw new UsageError(`step ${k + 1} (${step.command}): missing HANDLER`);
       for (const token of raw) {
         if (token.type !== 'flag' || !RUN_FLAGS.has(token.flag)) continue;
         const before = givenAt.get(token.flag);
@@ -55,9 +66,9 @@ export abstract class HandlerCommand extends OpCommand {
         givenAt.set(token.flag, k);
         runFlags[token.flag] = (flags as Record<string, unknown>)[token.flag];
       }
-      steps.push({ kind: step.command, handlerText: args.handler as string | undefined, flags: flags as HandlerFlags });
+      steps.push({ kind: step.command, handlerText: args.handler as string | undefined, flags: flags as HandlerFlags, argv: command });
     }
     const { runChainCommand } = await import('../src/cli/run-handler-command.js');
-    process.exitCode = await runChainCommand(`op ${first}`, steps, { ...steps[0]!.flags, ...runFlags } as HandlerFlags);
+    process.exitCode = await runChainCommand(name, steps, { ...steps[0]!.flags, ...runFlags } as HandlerFlags);
   }
 }

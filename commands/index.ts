@@ -28,6 +28,7 @@ export { commandNotFound } from './shared/command-not-found.js';
 STEP_CLASSES.map = MapCommand;
 STEP_CLASSES.filter = FilterCommand;
 STEP_CLASSES.slice = SliceCommand;
+STEP_CLASSES.batch = BatchCommand;
 
 /** Every command, registered in one table (oclif's explicit strategy). */
 export const COMMANDS = {

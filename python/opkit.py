@@ -20,6 +20,12 @@ value is truthy (Python's truthiness), slice and batch write each element of the
 iterable. A handler that raises fails its record alone: op retries it (--retries), then
 dead-letters it with the exception's type, message and the traceback's last frame.
 
+With ``op map --side NAME=FILE --protocol json``, ``ctx.side`` is ``{NAME: value}`` and
+``ctx.side_version`` its version: each request carries ``"sideVersion":V`` and the
+values of version V are in the file ``$OP_SIDE_DIR/V.json``, read here when a record
+names a newer version than the one held (so under ``concurrency`` > 1 a record may see a
+newer version than its own).
+
 Standard library only. While ``run`` runs, ``print()`` and anything else written to
 stdout go to stderr, which op forwards line by line: stdout carries the replies alone.
 """
@@ -50,6 +56,22 @@ class Context:
         self.rank = int(os.environ.get("OP_RANK") or 0)
         self.world = int(os.environ.get("OP_WORLD_SIZE") or 1)
         self.worker_id = int(os.environ.get("OP_WORKER_ID") or 1)
+        # --side NAME=FILE (under --protocol json): {NAME: value}, and the version it is.
+        self.side = {}
+        self.side_version = 0
+
+    def _see_side(self, version):
+        """Loads the side inputs' version a record names, when it is newer than the one held.
+        op keeps the last 4 versions in OP_SIDE_DIR; one already removed is skipped, and a
+        later record brings a newer one."""
+        if version is None or version <= self.side_version:
+            return
+        try:
+            with open(os.path.join(os.environ["OP_SIDE_DIR"], f"{int(version)}.json"), encoding="utf-8") as file:
+                self.side = json.load(file)
+        except FileNotFoundError:
+            return
+        self.side_version = version
 
     def log(self, *values):
         """A line on stderr; op prefixes it with the child's name."""
@@ -127,9 +149,10 @@ def _lines(fd):
         yield data[:cut].split(b"\n")
 
 
-def _open(line):
-    """The record (or batch) of one request line, and its id."""
+def _open(line, ctx):
+    """The record (or batch) of one request line, and its id; the side version it names is loaded."""
     request = json.loads(line)
+    ctx._see_side(request.get("sideVersion"))
     return request["id"], request["records"] if "records" in request else request.get("record")
 
 
@@ -169,7 +192,7 @@ def _serve_in_order(handle, ctx, shape, replies):
             if not line.strip():
                 continue
             try:
-                id_, record = _open(line)
+                id_, record = _open(line, ctx)
             except Exception as error:
                 out.append(_unreadable(line, error))
                 continue
@@ -235,7 +258,7 @@ async def _serve_concurrently(handle, ctx, shape, replies, concurrency, is_async
             if not line.strip():
                 continue
             try:
-                id_, record = _open(line)
+                id_, record = _open(line, ctx)
             except Exception as error:
                 finished(_unreadable(line, error))
                 continue

@@ -112,9 +112,11 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
 
 /** One step of a chain, as the CLI parsed it. */
 export interface ChainStepInput {
-  kind: 'map' | 'filter' | 'slice';
+  kind: 'map' | 'filter' | 'slice' | 'batch';
   handlerText: string | undefined;
   flags: HandlerCommandFlags;
+  /** The step's command after `--`, run as a child process. */
+  argv?: string[] | undefined;
 }
 
 /**
@@ -124,17 +126,24 @@ export interface ChainStepInput {
  */
 export async function runChainCommand(command: string, steps: ChainStepInput[], runFlags: HandlerCommandFlags): Promise<number> {
   try {
-    for (const step of steps) if (step.flags.protocol !== undefined || step.flags['max-restarts'] !== undefined) throw new UsageError('a step of a chain is a JS HANDLER: --protocol and --max-restarts apply to a command after --');
+    for (const [k, step] of steps.entries()) checkCommandFlags(step.flags, step.argv, `step ${k + 1}: `);
+    const lines = steps.findIndex((step) => step.argv !== undefined && step.flags.protocol !== 'json');
+    if (lines >= 0 && runFlags.side?.length) throw new UsageError(`--side reaches step ${lines + 1}, a command after --, through --protocol json (each value names its side version, a file in OP_SIDE_DIR)`);
     const stepSetups: StepSetup[] = steps.map((step) => ({
       kind: step.kind,
-      handler: step.handlerText === undefined ? { type: 'builtin', name: 'flatten' } : classifyHandler(step.handlerText),
+      maxRestarts: step.flags['max-restarts'] ?? DEFAULT_MAX_RESTARTS,
+      stopTimeout: runFlags['stop-timeout'],
+      handler: step.argv ? { type: 'command', argv: step.argv, protocol: step.flags.protocol ?? 'lines' } : step.handlerText === undefined ? { type: 'builtin', name: step.kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(step.handlerText),
       retries: step.flags.retries,
       retryDelay: step.flags['retry-delay'],
       timeout: step.flags.timeout,
       config: loadConfig(step.flags.config),
     }));
     const concurrency = Math.max(...steps.map((step) => step.flags.concurrency));
-    return await runHandlerCommand(command, 'slice', undefined, { ...runFlags, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
+    // With a batch step the reader cuts batches of input records by its --size, --bytes and --wait, as for op batch.
+    const batch = steps.find((step) => step.kind === 'batch');
+    const limits = { size: batch?.flags.size, bytes: batch?.flags.bytes, wait: batch?.flags.wait };
+    return await runHandlerCommand(command, batch ? 'batch' : 'slice', undefined, { ...runFlags, ...limits, concurrency, retries: 0, timeout: undefined, config: undefined }, stepSetups);
   } catch (error) {
     reportError(error, command, runFlags.debug);
     return process.exitCode as number;
@@ -145,13 +154,17 @@ export async function runChainCommand(command: string, steps: ChainStepInput[], 
  * --protocol and --max-restarts belong to a command after `--`; what only a JS handler can
  * use (ctx.side, ctx.workdir(), async calls in flight) does not combine with one.
  */
-function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefined): void {
+function checkCommandFlags(flags: HandlerCommandFlags, argv: string[] | undefined, where = ''): void {
   if (argv === undefined) {
     const own = flags.protocol !== undefined ? '--protocol' : flags['max-restarts'] !== undefined ? '--max-restarts' : undefined;
-    if (own) throw new UsageError(`${own} applies to a command given after --`);
+    if (own) throw new UsageError(`${where}${own} applies to a command given after --`);
     return;
   }
-  const refused = flags.side?.length ? '--side' : flags.every !== undefined ? '--every' : flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
+  // In a chain, --side, --workdir, … are run flags that a JS step may use.
+  if (where) return;
+  // Side inputs reach a child through --protocol json: each record names its version, a file in OP_SIDE_DIR.
+  if ((flags.side?.length || flags.every !== undefined) && flags.protocol !== 'json') throw new UsageError(`${flags.side?.length ? '--side' : '--every'} reaches a command after -- through --protocol json (each record names its side version, a file in OP_SIDE_DIR)`);
+  const refused = flags.workdir !== undefined ? '--workdir' : flags.concurrency > 1 ? '--concurrency' : undefined;
   if (refused) throw new UsageError(`${refused} applies to a JS HANDLER, not to a command after -- (a command keeps its own state and concurrency)`);
 }
 

@@ -18,8 +18,10 @@ export interface JournalHeader {
 
 const NAMES: Record<string, string> = { op: 'the op version', command: 'the command', handler: 'the handler', key: 'the record key (--id)' };
 
-export function journalHeader(command: string, handler: HandlerSpec, idField: string | undefined): JournalHeader {
-  return { journal: 1, op: opVersion(), command, handler: hashHandler(handler), key: idField === undefined ? 'line' : `id:${idField}` };
+export function journalHeader(command: string, handler: HandlerSpec, idField: string | undefined, steps?: Array<{ kind: string; handler: HandlerSpec }>): JournalHeader {
+  // A chain's handler is its steps: every chain has the same builtin one, which would let any other chain resume.
+  const hashed = steps ? createHash('sha256').update(steps.map((step) => `${step.kind}:${hashHandler(step.handler)}`).join('\n')).digest('hex').slice(0, 16) : hashHandler(handler);
+  return { journal: 1, op: opVersion(), command, handler: hashed, key: idField === undefined ? 'line' : `id:${idField}` };
 }
 
 /** Refuses (exit 2) a journal written by another version, command, handler or key, unless forced. */

@@ -191,6 +191,9 @@ export class Journal {
       const before = pieces.get(lines[k]!);
       pieces.set(lines[k]!, before === undefined ? text : before + text);
     }
+    const sides = new Map<number, number>();
+    const sideAt = result.sideAt ?? [];
+    for (let k = 0; k < sideAt.length; k += 2) sides.set(sideAt[k]!, sideAt[k + 1]!);
     const letters = new Map<number, DeadLetter[]>();
     for (const letter of result.deadLetters) letters.set(letter.line, [...(letters.get(letter.line) ?? []), letter]);
     const lettersOf = (unit: JournalUnit): DeadLetter[] => (letters.size === 0 ? NONE : unit.lines.flatMap((line) => letters.get(line) ?? []));
@@ -226,7 +229,7 @@ export class Journal {
         if (this.options.ordered) break;
         continue;
       }
-      entries += formatEntry({ key: unit.key, status: dead.length > 0 ? 'dead' : 'ok', out: out ?? '', deadLetters: dead });
+      entries += formatEntry({ key: unit.key, status: dead.length > 0 ? 'dead' : 'ok', out: out ?? '', deadLetters: dead, sideVersion: sides.get(last) });
       count++;
       if (this.options.ordered) deliver(out ?? '', dead);
       else fresh.push(k);

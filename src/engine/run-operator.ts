@@ -90,7 +90,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   // Loaded here even with workers, so a module that does not load is a usage error before any input is read.
   const handler = await loadHandler(options.handler);
   for (const step of options.steps ?? []) await loadHandler(step.handler);
-  const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0, everyMs: options.sideEveryMs }) : undefined;
+  const side = options.side?.length ? await SideInputs.start(options.side, { command: options.command, threads: options.workers > 0 || hasChildStep(options.steps), everyMs: options.sideEveryMs }) : undefined;
   const stop = new StopSignal();
   options.halt?.addEventListener('abort', () => stop.stop('halt'), { once: true });
   const failed = (): void => stop.stop('failed-output');
@@ -247,7 +247,7 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
   if (options.handler.type === 'command') {
     const { ProcessesExecutor } = await import('../executors/processes.js');
     const { argv, protocol } = options.handler;
-    return ProcessesExecutor.start(setup, { argv, protocol, workers: Math.max(1, options.workers), maxRestarts: options.maxRestarts ?? 10, stopTimeout: options.stopTimeout, signal: stop.handlers.signal });
+    return ProcessesExecutor.start(setup, { argv, protocol, workers: Math.max(1, options.workers), maxRestarts: options.maxRestarts ?? 10, stopTimeout: options.stopTimeout, signal: stop.handlers.signal, side: side?.share && { dir: side.share.dir, version: () => side.current().version } });
   }
   if (options.workers > 0) {
     const { ThreadsExecutor } = await import('../executors/threads.js');
@@ -265,7 +265,12 @@ async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handle
     log: (line) => process.stderr.write(line + '\n'),
     side,
   };
-  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared) : handler, shared, () => stop.stopped);
+  return InlineExecutor.start(setup, setup.steps ? await loadChain(setup.steps, shared, side?.share?.dir) : handler, shared, () => stop.stopped);
+}
+
+/** A step served by a child reads the side inputs from the files versions are published to, as worker threads do. */
+function hasChildStep(steps: StepSetup[] | undefined): boolean {
+  return steps?.some((step) => step.handler.type === 'command') === true;
 }
 
 function chunkSetup(options: OperatorOptions): ChunkSetup {
@@ -295,6 +300,6 @@ function chunkSetup(options: OperatorOptions): ChunkSetup {
 
 async function openJournal(options: OperatorOptions): Promise<Journal> {
   const { path, fsync, force, resumeFailed } = options.journal!;
-  const header = journalHeader(options.command, options.handler, options.idField);
+  const header = journalHeader(options.command, options.handler, options.idField, options.steps);
   return Journal.open({ path, fsync, force, resumeFailed, header, idField: options.idField, deadLetters: options.errors !== undefined, ordered: !options.unordered, command: options.command });
 }

@@ -15,6 +15,8 @@ export interface ChildEnvOptions {
   world: number;
   workerId: number;
   config: unknown;
+  /** --side with --protocol json: the folder of the side input versions, `<version>.json` each. */
+  sideDir?: string | undefined;
 }
 
 /**
@@ -34,6 +36,7 @@ export function childEnv(base: NodeJS.ProcessEnv, options: ChildEnvOptions): Nod
     OP_CONFIG: JSON.stringify(options.config ?? {}),
     PYTHONUNBUFFERED: '1',
   };
+  if (options.sideDir !== undefined) env.OP_SIDE_DIR = options.sideDir;
   if (PYTHON_DIR !== undefined) env.PYTHONPATH = base.PYTHONPATH ? `${PYTHON_DIR}${delimiter}${base.PYTHONPATH}` : PYTHON_DIR;
   return env;
 }

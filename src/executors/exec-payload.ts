@@ -21,10 +21,11 @@ export function linesPayload(task: ExecTask, units: readonly number[]): Buffer {
 
 /**
  * `--protocol json`: `{"id":N,"record":R}` per unit (under op batch `"records":[…]`), R
- * copied from the line as read, never parsed.
+ * copied from the line as read, never parsed. With --side, `"sideVersion":V` after the id:
+ * the version of the side inputs (OP_SIDE_DIR/V.json) the record is to see.
  */
-export function jsonPayload(task: ExecTask, units: readonly number[], ids: readonly number[]): Buffer {
-  const key = task.chunk.batches ? ',"records":' : ',"record":';
+export function jsonPayload(task: ExecTask, units: readonly number[], ids: readonly number[], sideVersion?: number): Buffer {
+  const key = (sideVersion === undefined ? '' : `,"sideVersion":${sideVersion}`) + (task.chunk.batches ? ',"records":' : ',"record":');
   let bytes = 0;
   for (let k = 0; k < units.length; k++) bytes += 6 + String(ids[k]).length + key.length + unitBytes(task, units[k]!) + 1;
   const out = Buffer.allocUnsafeSlow(bytes);

@@ -48,6 +48,8 @@ export class ExecTask {
   readonly units: number;
   readonly state: Uint8Array;
   readonly attempts: Uint16Array;
+  /** With --side: the side version sent with each unit's last attempt (0: none), for the journal. */
+  readonly sideVersions: Int32Array;
   /** A unit's output bytes: out[u][outStart[u], outEnd[u]), then a newline when outNl[u]. */
   readonly out: Array<Uint8Array | undefined>;
   readonly outStart: Int32Array;
@@ -126,6 +128,7 @@ export class ExecTask {
     this.units = from.length;
     this.state = new Uint8Array(this.units);
     this.attempts = new Uint16Array(this.units);
+    this.sideVersions = new Int32Array(this.units);
     this.out = new Array(this.units);
     this.outStart = new Int32Array(this.units);
     this.outEnd = new Int32Array(this.units);
@@ -238,6 +241,10 @@ export class ExecTask {
           flush();
           if (bytes === 0) result.out.push('');
           result.outLines!.push(lastLine);
+          if (this.sideVersions[u]! > 0) {
+            result.sideAt ??= [];
+            result.sideAt.push(lastLine, this.sideVersions[u]!);
+          }
         }
         continue;
       }

@@ -42,6 +42,8 @@ export interface ProcessOptions {
   stopTimeout: number;
   /** Aborted when the output is gone: records in flight are dropped. */
   signal: AbortSignal;
+  /** --side: where the versions are published, and the current one (sent with each record). */
+  side?: { dir: string; version(): number } | undefined;
 }
 
 /** A run of units sent to one child in one write. */
@@ -267,7 +269,7 @@ export class ProcessesExecutor implements Executor {
     const child = new ExecChild(
       {
         argv: this.options.argv,
-        env: childEnv(process.env, { kind: setup.kind, rank: setup.rank, world: setup.world, workerId: slot.id, config: setup.config }),
+        env: childEnv(process.env, { kind: setup.kind, rank: setup.rank, world: setup.world, workerId: slot.id, config: setup.config, sideDir: this.options.side?.dir }),
         label: `exec#${slot.id}`,
         prefix: `[${setup.command} exec#${slot.id}] `,
       },
@@ -469,13 +471,17 @@ export class ProcessesExecutor implements Executor {
     }
     job.sentAt = now;
     job.answered = 0;
-    for (const unit of job.units) job.task.attempts[unit]!++;
+    const sideVersion = this.options.side?.version() ?? 0;
+    for (const unit of job.units) {
+      job.task.attempts[unit]!++;
+      job.task.sideVersions[unit] = sideVersion;
+    }
     let payload: Buffer;
     if (this.options.protocol === 'json') {
       const ids = job.units.map(() => this.nextId++);
       for (let k = 0; k < ids.length; k++) slot.sent.set(ids[k]!, { job, unit: job.units[k]! });
       if (slot.headId === undefined) slot.headId = ids[0];
-      payload = jsonPayload(job.task, job.units, ids);
+      payload = jsonPayload(job.task, job.units, ids, this.options.side && sideVersion);
     } else {
       payload = linesPayload(job.task, job.units);
     }

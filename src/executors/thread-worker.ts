@@ -52,7 +52,7 @@ let loaded: LoadedHandler | undefined;
 /** Loaded once per worker; a failure is kept and reported with every task, never thrown at import (that would leave the pool without workers). */
 const ready: Promise<ChunkRunner | ErrorData> = (async () => {
   try {
-    const handler = setup.steps ? await loadChain(setup.steps, shared) : await loadHandler(setup.handler);
+    const handler = setup.steps ? await loadChain(setup.steps, shared, setup.side?.dir) : await loadHandler(setup.handler);
     if (handler.setup) await handler.setup(lifecycleContext(shared));
     loaded = handler;
     return new ChunkRunner(setup, handler, shared);

@@ -179,6 +179,7 @@ export class ThreadsExecutor implements Executor {
       merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
       merged.out.push(...result.out);
       if (result.outLines) merged.outLines = [...(merged.outLines ?? []), ...result.outLines];
+      if (result.sideAt) merged.sideAt = [...(merged.sideAt ?? []), ...result.sideAt];
       addStats(merged.stats, result.stats);
       merged.steps ??= [];
       addStepStats(merged.steps, result.steps);

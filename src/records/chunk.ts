@@ -75,6 +75,8 @@ export interface ChunkResult {
   ms: number;
   /** With `perRecord`: the line of the record (of a batch: its last) each `out` piece came from. */
   outLines?: number[] | undefined;
+  /** With `perRecord` and --side: the side inputs' version each record started with, as pairs [line, version, …]. */
+  sideAt?: number[] | undefined;
   /** A chain's counters per step. */
   steps?: StepStats[] | undefined;
 }

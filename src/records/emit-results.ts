@@ -65,6 +65,11 @@ function serialiseDeep(value: unknown): string {
   throw new OutputError(`${withArticle(typeof value)} is not a JSON value`);
 }
 
+/** A batch's output values, one line each; `weight` records are dropped when there are none. */
+export function emitValues(values: unknown[], stats: Stats, weight: number): string {
+  return joinValues(values, stats, weight);
+}
+
 function emitMany(result: unknown, stats: Stats, weight: number): string | Promise<string> {
   if (result === undefined || result === null) return countMany('', 0, stats, weight);
   if (Array.isArray(result)) return joinValues(result, stats, weight);

@@ -4,8 +4,8 @@ import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
 import { withoutCr } from '../io/line-end.js';
-import { emitterFor, serialise, type Emitter } from './emit-results.js';
-import { StepError } from './run-steps.js';
+import { emitterFor, emitValues, serialise, type Emitter } from './emit-results.js';
+import { ChainBatch, StepError, type MembersFn } from './run-steps.js';
 import { callHandler, isThenable } from './call-handler.js';
 import { newStats, type Stats } from './stats.js';
 
@@ -36,6 +36,8 @@ export interface RunnerOptions {
   errorLimit: { max: number; before: number } | undefined;
   /** The dead letters' "stage" for a handler failure; the kind unless given (op each: "each"). */
   stage?: Stage | undefined;
+  /** A chain with a batch step: called per batch with its members, whose places it needs. */
+  handlerOfMembers?: MembersFn | undefined;
 }
 
 /** One record of a batch: parsed, and where it came from (a failed batch dead-letters each). */
@@ -185,7 +187,8 @@ export class RecordRunner {
     const ctx = this.needsContext ? new RecordContext(this.options.shared, job.index, job.line, job.source, job.attempt, this.idOf(job.record, job.line)) : undefined;
     let out: string | Promise<string>;
     try {
-      const result = ctx ? this.invoke(job.record, ctx) : this.options.handler(job.record, undefined as never);
+      const ofMembers = job.members && this.options.handlerOfMembers;
+      const result = ofMembers ? ofMembers(job.members!, ctx as never) : ctx ? this.invoke(job.record, ctx) : this.options.handler(job.record, undefined as never);
       out = isThenable(result) ? Promise.resolve(result).then((value) => this.emit(value, job, ctx)) : this.emit(result, job, ctx);
     } catch (error) {
       return this.recover(error, job);
@@ -200,10 +203,23 @@ export class RecordRunner {
 
 
   private emit(result: unknown, job: Job, ctx: RecordContext | undefined): string | Promise<string> {
+    if (result instanceof ChainBatch) return this.emitChainBatch(result, job);
     const out = this.emitter(result, job.record, job.text, this.stats);
     const dir = this.removesWorkdirs ? ctx?.madeWorkdir : undefined;
     if (dir === undefined) return out;
     return Promise.resolve(out).then(async (text) => (await removeWorkdir(dir), text));
+  }
+
+  /** A record that failed before the batch step is dead-lettered alone; a later failure, the rest of the batch. */
+  private emitChainBatch(result: ChainBatch, job: Job): string | Promise<string> {
+    const members = job.members!;
+    const placed = (some: BatchMember[], attempt: number): Job => ({ ...job, line: some[0]!.line, source: some[0]!.source, index: some[0]!.index, members: some, attempt });
+    for (const { member, error } of result.failures) this.fail(error.stepCause, error.stage!, placed([members[member]!], error.attempts));
+    const failed = new Set(result.failures.map(({ member }) => member));
+    const rest = members.filter((_, k) => !failed.has(k));
+    const error = result.batchError;
+    if (error) return rest.length === 0 ? '' : this.fail(error.stepCause, error.stage!, placed(rest, error.attempts));
+    return emitValues(result.values, this.stats, rest.length);
   }
 
   private recover(error: unknown, job: Job): string | Promise<string> {

@@ -8,7 +8,7 @@ import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
-import type { StepStats } from './run-steps.js';
+import type { MembersFn, StepStats } from './run-steps.js';
 import { runLines, runRecords, type LineRun, type LineStart } from './run-lines.js';
 
 /** Results held behind a slow record, per unit of concurrency (and never fewer than 1,024). */
@@ -95,6 +95,7 @@ export class ChunkRunner {
       deadLetter: !setup.deadLetters ? undefined : stream ? (entry) => stream.deadLetter(entry) : (entry) => void (deadLetters.push(entry), deadLetterAt.push(out.length)),
       errorLimit: options.errorLimit,
       stage: setup.stage,
+      handlerOfMembers: 'fnOfMembers' in this.handler ? (this.handler as { fnOfMembers?: MembersFn }).fnOfMembers : undefined,
     });
     this.active.add(runner);
     stream?.track?.(() => runner.done);
@@ -113,10 +114,11 @@ export class ChunkRunner {
       halted: () => window.failed || this.shared.signal.aborted || options.halted?.() === true,
       beforeRecord: options.beforeRecord,
     };
-    const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin', sizes: [...chunk.batches] });
+    const batcher = setup.batch && chunk.batches && new Batcher(runner, { withHandler: setup.handler.type !== 'builtin' || setup.steps !== undefined, sizes: [...chunk.batches] });
     let start: LineStart | undefined = batcher ? (text, line, index, bad) => batcher.add(text, line, index, chunk.source, bad) : undefined;
     let flush = (): string | Promise<string> | undefined => batcher?.flush();
     let outLines: number[] | undefined;
+    let sideAt: number[] | undefined;
     if (setup.perRecord) {
       // Each record's output becomes a piece of its own, tagged with its line, as it completes.
       const lines: number[] = [];
@@ -128,8 +130,12 @@ export class ChunkRunner {
       };
       const inner: LineStart = start ?? ((text, line, index, bad) => runner.run(text, line, index, chunk.source, bad));
       let last = chunk.firstLine;
+      const side = this.shared.side;
+      if (side) sideAt = [];
       start = (text, line, index, bad) => {
         last = line;
+        // The version this record's ctx takes as it starts (record-context.ts), for the journal.
+        if (side) sideAt!.push(line, side.current().version);
         return tag(inner(text, line, index, bad), line);
       };
       const flushBatch = flush;
@@ -150,6 +156,6 @@ export class ChunkRunner {
     if (rest && stream) await stream.write(rest);
     else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, steps };
+    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
   }
 }
