@@ -6,7 +6,7 @@ import { parseQueueUrl, type QueueAddress } from './queue-url.js';
 import { openLink, isReplyError, isTransient, reconnectDelayMs, type LuaScript, type RedisLink } from './redis-client.js';
 import { ACK, ACK_WITH_RESULTS, DEAD_LETTER, DRAIN_STATE, FORGET_CONSUMER, NOTE_STARTS } from './scripts.js';
 import { entriesOfClaim, entriesOfRead, fieldOf, type StreamEntry } from './stream-replies.js';
-import { compareIds } from './stream-id.js';
+import { compareIds, idRange } from './stream-id.js';
 
 /** One input entry handed to the engine. */
 export interface QueueEntry {
@@ -187,7 +187,7 @@ export class QueueConsumer {
     const counts: number[] = [];
     for (let k = 0; k < ids.length; k += IDS_PER_CALL) {
       const slice = ids.slice(k, k + IDS_PER_CALL);
-      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...slice], numbers(slice.length))));
+      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...idRange(slice), ...slice], numbers(slice.length))));
     }
     ids.forEach((id, k) => {
       if (counts[k] === 0) this.held.delete(id);
@@ -209,8 +209,8 @@ export class QueueConsumer {
   async ackWithResults(results: Array<{ id: string; lines: string[] }>): Promise<boolean[]> {
     const done: boolean[] = [];
     for (let k = 0; k < results.length; k += IDS_PER_CALL) {
-      const args = [this.group];
       const slice = results.slice(k, k + IDS_PER_CALL);
+      const args = [this.group, ...idRange(slice.map(({ id }) => id))];
       for (const { id, lines } of slice) args.push(id, String(lines.length), ...lines);
       const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.resultsKey, this.address.keys.starts], args, numbers(slice.length));
       done.push(...acked.map((n) => n === 1));
