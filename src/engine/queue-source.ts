@@ -38,8 +38,8 @@ export interface QueueRun {
  */
 const MAX_READ = 1000;
 /**
- * A read aims at this much handler time: long enough that the three round trips of a
- * chunk (read, note starts, ack) are amortised over many records, short enough that a
+ * A read aims at this much handler time: long enough that the two round trips of a
+ * chunk (read, ack) are amortised over many records, short enough that a
  * slow handler does not sit on entries other consumers could take.
  */
 const CHUNK_MS = 200;
@@ -49,8 +49,9 @@ const BLOCK_MS = 500;
 /**
  * The queue as a source and a sink of the trunk. Entries are read in batches and become
  * chunks of NDJSON lines (each chunk keeps its entry ids) for the same executor and the
- * same delivery step as any input. Before a chunk runs, one script records a handler
- * start for each of its entries (--max-deliveries counts those). After it ran:
+ * same delivery step as any input. A first delivery's handler start is implied, not
+ * recorded: a redelivered entry counts it, plus the starts recorded (one script each)
+ * when it ran alone (--max-deliveries counts those). After a chunk ran:
  * - failed records go to `:dead` with their error (after --retries), acked in the same script;
  * - with --to, one script acks each entry and adds its results to `:out`, only if the ack
  *   removed a pending entry: exactly once, even when two consumers finished the record;
@@ -106,13 +107,9 @@ export async function pumpQueue(queue: QueueOptions, run: QueueRun): Promise<unk
         await runAlone(state, again);
         continue;
       }
-      const counts = fresh.length ? await consumer.noteStarts(fresh.map((entry) => entry.id)) : [];
-      const kept: Started[] = [];
-      fresh.forEach((entry, k) => {
-        if (counts[k]! > 0) kept.push({ entry, starts: counts[k]! });
-      });
-      if (kept.length === 0) ring.release(slot);
-      else startChunk(state, slot, kept);
+      // A first delivery's start is implied, not recorded (QueueConsumer.noteStarts): no round trip before the chunk runs.
+      if (fresh.length === 0) ring.release(slot);
+      else startChunk(state, slot, fresh.map((entry) => ({ entry, starts: 1 })));
     }
   } catch (error) {
     failure = error;
