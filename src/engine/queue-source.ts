@@ -183,11 +183,16 @@ function startChunk(state: PumpState, slot: Slot, started: Started[]): void {
 
 /** The entries' lines as a chunk in `slot`: line k+1 is entry k (no entry is blank or holds a newline). */
 function entryChunk(slot: Slot, started: Started[], index: number, source: string, batch: BatchLimits | undefined): SourceChunk {
-  let text = '';
-  for (const { entry } of started) text += entry.line + '\n';
-  const length = Buffer.byteLength(text);
+  // Each line written where it goes: joining them first made one long string that V8 had
+  // to flatten before encoding it (12% of a consumer's CPU with a trivial handler).
+  let length = 0;
+  for (const { entry } of started) length += Buffer.byteLength(entry.line) + 1;
   const room = fitSlot(slot, length);
-  room.buf.write(text, 0, 'utf8');
+  let at = 0;
+  for (const { entry } of started) {
+    at += room.buf.write(entry.line, at, 'utf8');
+    room.buf[at++] = 0x0a;
+  }
   let batches: number[] | undefined;
   if (batch) {
     // The same cut as for any input: --size records, --bytes of the batch line; the read's end closes the last.
