@@ -6,7 +6,7 @@ import { parseQueueUrl, type QueueAddress } from './queue-url.js';
 import { openLink, isReplyError, isTransient, reconnectDelayMs, type LuaScript, type RedisLink } from './redis-client.js';
 import { ACK, ACK_WITH_RESULTS, DEAD_LETTER, DRAIN_STATE, FORGET_CONSUMER, NOTE_STARTS } from './scripts.js';
 import { entriesOfClaim, entriesOfRead, fieldOf, type StreamEntry } from './stream-replies.js';
-import { compareIds } from './stream-id.js';
+import { compareIds, idRange } from './stream-id.js';
 
 /** One input entry handed to the engine. */
 export interface QueueEntry {
@@ -14,7 +14,12 @@ export interface QueueEntry {
   id: string;
   /** The NDJSON line of field `d`, as the producer wrote it (not parsed). */
   line: string;
-  /** Handler starts recorded so far (before this delivery); compare with --max-deliveries. */
+  /**
+   * Handler starts so far (before this delivery); compare with --max-deliveries. 0 for a
+   * first delivery. A redelivered entry counts its first delivery as one start (the
+   * engine runs every entry it reads, and records no start for a first delivery), plus
+   * the starts noted since.
+   */
   starts: number;
   /**
    * Delivered before: this consumer's own pending entries at start-up, or entries claimed
@@ -73,7 +78,8 @@ const isCount = (reply: unknown): boolean => typeof reply === 'number';
  * redelivery with noteStarts and deadLetter:
  *
  *   entries = await consumer.read(max, blockMs)      // own pending, idle claimed, then new
- *   starts = await consumer.noteStarts(ids)          // just before running; 0: skip it
+ *   first delivery: starts = 1, nothing to record    // read means run: the start is implied
+ *   redelivered: starts = await consumer.noteStarts(ids)  // just before running; 0: skip it
  *   (starts > --max-deliveries, or retries spent) → consumer.deadLetter(id, {line, starts, error})
  *   --to → consumer.ackWithResults([{id, lines}]);  stdout → write, flush, consumer.ackAfterWrite(ids)
  *   empty read and --drain → consumer.drained();  SIGINT → interrupt(), finish, close()
@@ -179,20 +185,24 @@ export class QueueConsumer {
   }
 
   /**
-   * Records one handler start for each entry, just before the engine starts it; returns
-   * per id the starts so far including this one. 0: the entry is no longer this
-   * consumer's (claimed by another after a stall), so the engine must not run it.
+   * Records one handler start for each redelivered entry, just before the engine starts
+   * it; returns per id the starts so far including this one and the first delivery's
+   * (implied: see QueueEntry.starts). 0: the entry is no longer this consumer's (claimed
+   * by another after a stall), so the engine must not run it. A first delivery records
+   * nothing: a chunk's start would otherwise cost a round trip and ~5 µs of Redis CPU per
+   * entry. The price is that an entry read but never started (its consumer died first)
+   * counts one start too many, which errs towards dead-lettering.
    */
   async noteStarts(ids: string[]): Promise<number[]> {
     const counts: number[] = [];
     for (let k = 0; k < ids.length; k += IDS_PER_CALL) {
       const slice = ids.slice(k, k + IDS_PER_CALL);
-      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...slice], numbers(slice.length))));
+      counts.push(...(await this.script<number[]>(NOTE_STARTS, [this.address.keys.in, this.address.keys.starts], [this.group, this.name, ...idRange(slice), ...slice], numbers(slice.length))));
     }
     ids.forEach((id, k) => {
       if (counts[k] === 0) this.held.delete(id);
     });
-    return counts;
+    return counts.map((count) => (count === 0 ? 0 : count + 1));
   }
 
   async noteStart(id: string): Promise<number> {
@@ -209,8 +219,8 @@ export class QueueConsumer {
   async ackWithResults(results: Array<{ id: string; lines: string[] }>): Promise<boolean[]> {
     const done: boolean[] = [];
     for (let k = 0; k < results.length; k += IDS_PER_CALL) {
-      const args = [this.group];
       const slice = results.slice(k, k + IDS_PER_CALL);
+      const args = [this.group, ...idRange(slice.map(({ id }) => id))];
       for (const { id, lines } of slice) args.push(id, String(lines.length), ...lines);
       const acked = await this.script<number[]>(ACK_WITH_RESULTS, [this.address.keys.in, this.resultsKey, this.address.keys.starts], args, numbers(slice.length));
       done.push(...acked.map((n) => n === 1));
@@ -307,7 +317,7 @@ export class QueueConsumer {
     if (redelivered && fresh.length) {
       const starts = await this.retrying(this.link, () => this.link.send<Array<string | null>>(['HMGET', this.address.keys.starts, ...fresh.map((entry) => entry.id)]));
       fresh.forEach((entry, k) => {
-        entry.starts = Number(starts[k] ?? 0);
+        entry.starts = 1 + Number(starts[k] ?? 0);
       });
     }
     return fresh;

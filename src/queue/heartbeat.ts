@@ -7,6 +7,11 @@ export interface Heartbeat {
 }
 
 const WORKER_FILE = new URL('./heartbeat-worker.js', import.meta.url);
+/**
+ * The thread sends one small script every visibility/3 and keeps no data: V8's default
+ * heap sizes left it ~14 MiB more resident than these (an idle consumer 149 -> 135 MiB).
+ */
+const HEAP_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
 
 /**
  * Starts the heartbeat thread and waits until it is connected. It never keeps the process
@@ -14,7 +19,7 @@ const WORKER_FILE = new URL('./heartbeat-worker.js', import.meta.url);
  * extending its entries and they are claimed after the visibility timeout.
  */
 export async function startHeartbeat(data: HeartbeatData): Promise<Heartbeat> {
-  const worker = new Worker(WORKER_FILE, { workerData: data });
+  const worker = new Worker(WORKER_FILE, { workerData: data, resourceLimits: HEAP_LIMITS });
   worker.unref();
   const failed = once(worker, 'error').then(([error]) => {
     throw error as Error;

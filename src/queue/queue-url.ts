@@ -18,7 +18,7 @@ export interface QueueKeys {
   in: string;
   out: string;
   dead: string;
-  /** Hash: entry id → handler starts so far, for --max-deliveries. */
+  /** Hash: entry id → handler starts recorded after its first delivery (whose start is implied), for --max-deliveries. */
   starts: string;
 }
 

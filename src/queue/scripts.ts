@@ -7,6 +7,23 @@ import { defineLua } from './redis-client.js';
  * one script, not a transaction.
  */
 
+/** Lua helpers for stream ids: compare, and the id right after one. */
+const ID_LUA = `
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function less(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am < bm or (am == bm and as < bs)
+end
+local function field(flat, name)
+  for i = 1, #flat, 2 do if flat[i] == name then return flat[i + 1] end end
+  return nil
+end
+`;
+
 /** Adds one entry `d=<line>` per ARGV to KEYS[1]. Returns the number added. */
 export const PUSH_LINES = defineLua(`
 for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'd', ARGV[i]) end
@@ -14,39 +31,94 @@ return #ARGV
 `);
 
 /**
+ * Defines pending(key, group, lo, hi, ids, consumer): the pending entries among `ids`, as a
+ * set, from one XPENDING range scan from `lo` to `hi` (their lowest and highest id, found
+ * by the caller: parsing ids in Lua cost ~3 µs per entry), paged, not one call per id. A
+ * chunk's entries are consecutive in the stream, so the scan finds little else. With
+ * `consumer`, only the entries it owns.
+ */
+const PENDING_LUA = `
+local function pending(key, group, lo, hi, ids, consumer)
+  local set = {}
+  if #ids == 0 then return set end
+  local from = lo
+  while true do
+    local p
+    if consumer then p = redis.call('XPENDING', key, group, from, hi, #ids, consumer) else p = redis.call('XPENDING', key, group, from, hi, #ids) end
+    for _, e in ipairs(p) do set[e[1]] = true end
+    if #p < #ids then return set end
+    from = '(' .. p[#p][1]
+  end
+end
+`;
+
+/**
  * Records one handler start per entry, only for entries this consumer still owns (it may
  * have lost one to XAUTOCLAIM while it sat in a batch). KEYS: in, starts. ARGV: group,
- * consumer, ids…. Returns per id the starts so far including this one, 0 when not owned.
+ * consumer, lowest id, highest id, ids…. Returns per id the starts so far including this
+ * one, 0 when not owned. A few calls per chunk whatever its size (an ownership scan, HMGET, HSET), not two per
+ * entry (XPENDING, HINCRBY).
  */
-export const NOTE_STARTS = defineLua(`
-local out = {}
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1, ARGV[2])
-  if #p == 1 then out[#out + 1] = redis.call('HINCRBY', KEYS[2], id, 1) else out[#out + 1] = 0 end
+export const NOTE_STARTS = defineLua(`${PENDING_LUA}
+local asked = {}
+for i = 5, #ARGV do asked[#asked + 1] = ARGV[i] end
+local owned = pending(KEYS[1], ARGV[1], ARGV[3], ARGV[4], asked, ARGV[2])
+local ids = {}
+for _, id in ipairs(asked) do if owned[id] then ids[#ids + 1] = id end end
+local counts = {}
+if #ids > 0 then
+  local before = redis.call('HMGET', KEYS[2], unpack(ids))
+  local args = {KEYS[2]}
+  for k, id in ipairs(ids) do
+    -- An id asked twice in one call counts twice, as two calls would.
+    counts[id] = (counts[id] or tonumber(before[k]) or 0) + 1
+    args[#args + 1] = id
+    -- A string: a Lua number costs Redis a conversion per field (~0.7 µs).
+    args[#args + 1] = tostring(counts[id])
+  end
+  redis.call('HSET', unpack(args))
 end
+local out = {}
+for _, id in ipairs(asked) do out[#out + 1] = counts[id] or 0 end
 return out
 `);
 
 /**
  * Acks input entries and adds their results to :out, each result only when its ack
  * removed a pending entry: a record finished by two consumers yields one result.
- * KEYS: in, out, starts. ARGV: group, then per entry: id, line count, lines….
- * Returns per entry 1 (acked here, results added) or 0 (already acked elsewhere).
+ * KEYS: in, out, starts. ARGV: group, lowest id, highest id, then per entry: id, line
+ * count, lines…. Returns per entry 1 (acked here, results added) or 0 (already acked
+ * elsewhere). Which entries are pending comes from one range scan, and those are acked
+ * by one XACK and one HDEL: per entry, only each result line's XADD is a call of its own.
+ * The script is atomic, so "pending at the scan" is "removed by this XACK".
  */
-export const ACK_WITH_RESULTS = defineLua(`
+export const ACK_WITH_RESULTS = defineLua(`${PENDING_LUA}
+local ids = {}
+local i = 4
+while i <= #ARGV do
+  ids[#ids + 1] = ARGV[i]
+  i = i + 2 + tonumber(ARGV[i + 1])
+end
+local live = pending(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ids, nil)
 local out = {}
-local i = 2
+local acked = {}
+i = 4
 while i <= #ARGV do
   local id = ARGV[i]
   local n = tonumber(ARGV[i + 1])
-  local acked = redis.call('XACK', KEYS[1], ARGV[1], id)
-  if acked == 1 then
+  if live[id] then
+    live[id] = nil
+    acked[#acked + 1] = id
     for k = 1, n do redis.call('XADD', KEYS[2], '*', 'd', ARGV[i + 1 + k], 'in', id) end
-    redis.call('HDEL', KEYS[3], id)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
   end
-  out[#out + 1] = acked
   i = i + 2 + n
+end
+if #acked > 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(acked))
+  redis.call('HDEL', KEYS[3], unpack(acked))
 end
 return out
 `);
@@ -93,22 +165,6 @@ end
 return #p
 `);
 
-/** Lua helpers for stream ids: compare, and the id right after one. */
-const ID_LUA = `
-local function parse(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
-local function less(a, b)
-  local am, as = parse(a)
-  local bm, bs = parse(b)
-  return am < bm or (am == bm and as < bs)
-end
-local function field(flat, name)
-  for i = 1, #flat, 2 do if flat[i] == name then return flat[i + 1] end end
-  return nil
-end
-`;
 
 /**
  * The state `drained()` needs, read at one instant. KEYS: in. ARGV: group.

@@ -82,23 +82,23 @@ test('a result of several lines, or none, is added as a unit', async () => {
   assert.equal((await entries(queue.link, queue.keys.out)).map(([, fields]) => [fields.in, fields.d]), [[one, '"x"'], [one, '"y"'], [one, '"z"']]);
 });
 
-test('noteStarts counts handler starts per entry, and 0 for an entry another consumer has taken', async () => {
+test('noteStarts counts starts per entry on top of the first delivery, and 0 for an entry another consumer has taken', async () => {
   const [first, second] = await push(2);
   const a = await consumer('a');
   const b = await consumer('b');
   await a.read(2, 0);
-  assert.equal(await a.noteStarts([first as string, second as string]), [1, 1]);
-  assert.is(await a.noteStart(first as string), 2);
+  assert.equal(await a.noteStarts([first as string, second as string]), [2, 2], 'the first delivery is one start');
+  assert.is(await a.noteStart(first as string), 3);
   await b.claimIdle(0, 1);
   assert.is(await a.noteStart(first as string), 0, 'b owns it now');
-  assert.is(await b.noteStart(first as string), 3);
+  assert.is(await b.noteStart(first as string), 4);
 });
 
 test('dead-letter: moved with its start count and last error, acked, in one step; only once', async () => {
   const [id] = await push(1);
   const a = await consumer('a');
   const [entry] = await a.read(1, 0);
-  for (let k = 1; k <= 3; k++) assert.is(await a.noteStart(id as string), k);
+  for (let k = 2; k <= 3; k++) assert.is(await a.noteStart(id as string), k);
   assert.ok(await a.deadLetter(id as string, { line: entry?.line ?? '', starts: 3, error: new TypeError('bad record') }));
   assert.not.ok(await a.deadLetter(id as string, { line: entry?.line ?? '', starts: 3, error: new TypeError('again') }), 'already acked');
   const dead = await entries(queue.link, queue.keys.dead);
@@ -107,7 +107,7 @@ test('dead-letter: moved with its start count and last error, acked, in one step
   assert.is(await queue.link.send(['HLEN', queue.keys.starts]), 0, 'the start count goes with it');
 });
 
-test('a restarted consumer re-reads its own pending entries first, with their start counts, then new ones', async () => {
+test('a restarted consumer re-reads its own pending entries first, with their start counts (the first delivery is one), then new ones', async () => {
   const ids = await push(3);
   const first = await consumer('same');
   await first.read(2, 0);
@@ -117,8 +117,8 @@ test('a restarted consumer re-reads its own pending entries first, with their st
   const again = await consumer('same');
   const own = await again.read(10, 0);
   assert.equal(own.map(({ id, starts, redelivered }) => ({ id, starts, redelivered })), [
-    { id: ids[0], starts: 1, redelivered: true },
-    { id: ids[1], starts: 0, redelivered: true },
+    { id: ids[0], starts: 2, redelivered: true },
+    { id: ids[1], starts: 1, redelivered: true },
   ]);
   assert.equal((await again.read(10, 0)).map(({ id, redelivered }) => ({ id, redelivered })), [{ id: ids[2], redelivered: false }]);
 });

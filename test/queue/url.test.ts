@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../src/core/errors.js';
 import { parseQueueUrl } from '../../src/queue/queue-url.js';
-import { compareIds } from '../../src/queue/stream-id.js';
+import { compareIds, idRange } from '../../src/queue/stream-id.js';
 
 test('host, port, database and NAME; keys share the {NAME} hash tag', () => {
   const q = parseQueueUrl('redis://10.0.0.5:6380/3/jobs');
@@ -44,6 +44,13 @@ test('stream ids compare as numbers, not strings', () => {
   assert.is(compareIds('10-2', '10-10'), -1);
   assert.is(compareIds('10-10', '10-10'), 0);
   assert.is(compareIds('11-0', '10-99'), 1);
+  assert.is(compareIds('1700000000000-0', '999999999999-7'), 1);
+  assert.is(compareIds('5', '5-0'), 0, 'a bare ms is seq 0');
+});
+
+test('idRange gives the lowest and the highest id, in any order', () => {
+  assert.equal(idRange(['10-2', '9-5', '10-10', '10-0']), ['9-5', '10-10']);
+  assert.equal(idRange(['7-1']), ['7-1', '7-1']);
 });
 
 test.run();
