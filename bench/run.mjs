@@ -90,6 +90,7 @@ const CASES = [
   ...[64, 112, 256, 1024].flatMap((kib) => [1, 2, 3].map((w) => compare({ name: `w${w}-${kib}k`, group: 'chunks', baseline: rawMap(MAP_FN), subject: opWorkers(w, kib, 'map', MAP_EXPR) }))),
   // --journal (default --fsync batch) against the same run without it.
   compare({ name: 'journal', group: 'journal', baseline: op('map', MAP_EXPR), subject: opJournal('map', MAP_EXPR), target: 1.15, verify: 'bytes' }),
+  compare({ name: 'journal-w2', group: 'journal', baseline: opWorkers(2, 0, 'map', MAP_EXPR), subject: { ...opJournal('map', MAP_EXPR, '-w', '2'), label: 'op map -w 2 --journal' }, target: 1.15, verify: 'bytes' }),
   // gzip input: op's own decompression against zcat in a pipe in front of it.
   gzipInput({ name: 'gzip', expr: MAP_EXPR }),
   compare({ name: 'jq', group: 'peers', baseline: rawMap(MAP_FN), subject: tool('jq', 'jq', '-c', '.s2 = .score * 2'), verify: 'lines' }),

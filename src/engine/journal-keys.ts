@@ -1,10 +1,31 @@
 import { isBlankBytes } from '../io/is-blank-line.js';
 
-/** One journal unit of a chunk: a record, or for op batch a batch, by the lines it spans. */
-export interface JournalUnit {
-  key: string;
-  /** Its record lines (a batch has several); the last one tags its output piece. */
+/**
+ * The journal units of a chunk (a record each, or for op batch a batch), as parallel
+ * arrays: a million small objects a run cost more in allocation and GC than the keys.
+ */
+export interface ChunkUnits {
+  keys: string[];
+  /** The record lines of the chunk, in order. */
   lines: number[];
+  /** op batch: where each unit's lines end in `lines` (exclusive); without it, unit k is line k. */
+  ends: number[] | undefined;
+}
+
+/** The lines of unit `k`. */
+export function unitLines(units: ChunkUnits, k: number): number[] {
+  if (!units.ends) return [units.lines[k]!];
+  return units.lines.slice(k === 0 ? 0 : units.ends[k - 1], units.ends[k]);
+}
+
+/** The line that tags unit `k`'s output piece: its last. */
+export function unitLastLine(units: ChunkUnits, k: number): number {
+  return units.ends ? units.lines[units.ends[k]! - 1]! : units.lines[k]!;
+}
+
+/** How many records unit `k` stands for. */
+export function unitSize(units: ChunkUnits, k: number): number {
+  return units.ends ? units.ends[k]! - (k === 0 ? 0 : units.ends[k - 1]!) : 1;
 }
 
 /**
@@ -14,16 +35,18 @@ export interface JournalUnit {
  * order is known.
  */
 export class RecordKeys {
-  /** The first key seen in each slot (30 bits of its hash): one Smi-keyed lookup a record. */
-  private readonly first = new Map<number, string>();
-  /** Exact counts of keys whose slot was taken: repeats, and the rare line sharing a slot. */
-  private readonly more = new Map<string, number>();
+  /** Hash keys: counted by their 64 bits in flat arrays (a million keys: 24 MiB, no GC). */
+  private readonly hashes = new HashCounts();
+  /** --id keys: counted by their text. */
+  private readonly ids = new Map<string, number>();
 
   constructor(private readonly idField: string | undefined) {}
 
   /** The units of a chunk of whole lines (with `batches`, the records of each batch). */
-  unitsOf(bytes: Uint8Array, firstLine: number, batches: number[] | undefined): JournalUnit[] {
-    const records: Array<{ line: number; base: string; slot: number }> = [];
+  unitsOf(bytes: Uint8Array, firstLine: number, batches: number[] | undefined): ChunkUnits {
+    const keys: string[] = [];
+    const lines: number[] = [];
+    const bases: string[] | undefined = batches ? [] : undefined;
     let line = firstLine;
     let start = 0;
     while (start < bytes.length) {
@@ -31,52 +54,45 @@ export class RecordKeys {
       if (end < 0) end = bytes.length;
       const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
       if (!isBlankBytes(bytes, start, stop)) {
-        const base = this.baseKey(bytes, start, stop);
-        records.push({ line, base, slot: this.idField === undefined ? lastSlot : -1 });
+        lines.push(line);
+        const id = this.idField === undefined ? undefined : readId(bytes, start, stop, this.idField);
+        if (bases) bases.push(id ?? hashBytes(bytes, start, stop));
+        else if (id !== undefined) keys.push(this.countId(id));
+        else keys.push(this.countHash(bytes, start, stop));
       }
       start = end + 1;
       line++;
     }
-    if (!batches) return records.map((record) => ({ key: this.count(record.base, record.slot), lines: [record.line] }));
-    const units: JournalUnit[] = [];
+    if (!batches || !bases) return { keys, lines, ends: undefined };
+    const ends: number[] = [];
     let next = 0;
     for (const size of batches) {
-      const members = records.slice(next, next + size);
+      const text = bases.slice(next, next + size).join('\n');
       next += size;
-      units.push({ key: this.count(hashText(members.map((member) => member.base).join('\n')), -1), lines: members.map((member) => member.line) });
+      ends.push(next);
+      const joined = Buffer.from(text, 'utf8');
+      keys.push(this.countHash(joined, 0, joined.length));
     }
-    return units;
+    return { keys, lines, ends };
   }
 
-  private baseKey(bytes: Uint8Array, start: number, end: number): string {
-    if (this.idField !== undefined) {
-      const id = readId(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'), this.idField);
-      if (id !== undefined) return id;
-    }
-    return hashBytes(bytes, start, end);
+  private countHash(bytes: Uint8Array, start: number, end: number): string {
+    const base = hashBytes(bytes, start, end);
+    const n = this.hashes.add(lastA, lastB);
+    return n === 0 ? base : `${base}#${n}`;
   }
 
-  private count(base: string, slot: number): string {
-    let n = 0;
-    if (slot >= 0) {
-      const first = this.first.get(slot);
-      if (first === undefined) {
-        this.first.set(slot, base);
-        return base;
-      }
-      n = this.more.get(base) ?? (first === base ? 1 : 0);
-    } else {
-      n = this.more.get(base) ?? 0;
-    }
-    this.more.set(base, n + 1);
+  private countId(base: string): string {
+    const n = this.ids.get(base) ?? 0;
+    this.ids.set(base, n + 1);
     return n === 0 ? base : `${base}#${n}`;
   }
 }
 
 /** `--id FIELD` of a line as a JSON text (so 1 and "1" differ); undefined when the line has none. */
-function readId(text: string, field: string): string | undefined {
+function readId(bytes: Uint8Array, start: number, end: number, field: string): string | undefined {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'));
     const id = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
     return id === undefined ? undefined : JSON.stringify(id);
   } catch {
@@ -85,13 +101,57 @@ function readId(text: string, field: string): string | undefined {
 }
 
 /**
+ * How many times each 64-bit hash came before: open addressing over typed arrays, grown
+ * at half full. A Map of key strings held about 100 MiB more for a million records and
+ * its growth and GC showed in profiles.
+ */
+class HashCounts {
+  private a = new Int32Array(1 << 12);
+  private b = new Int32Array(1 << 12);
+  private n = new Uint32Array(1 << 12);
+  private size = 0;
+
+  /** Counts (a, b) once more; returns how many times it came before. */
+  add(a: number, b: number): number {
+    const mask = this.n.length - 1;
+    let i = a & mask;
+    while (this.n[i] !== 0) {
+      if (this.a[i] === a && this.b[i] === b) return this.n[i]!++;
+      i = (i + 1) & mask;
+    }
+    this.a[i] = a;
+    this.b[i] = b;
+    this.n[i] = 1;
+    if (++this.size * 2 > this.n.length) this.grow();
+    return 0;
+  }
+
+  private grow(): void {
+    const { a, b, n } = this;
+    this.a = new Int32Array(a.length * 2);
+    this.b = new Int32Array(a.length * 2);
+    this.n = new Uint32Array(a.length * 2);
+    const mask = this.n.length - 1;
+    for (let k = 0; k < n.length; k++) {
+      if (n[k] === 0) continue;
+      let i = a[k]! & mask;
+      while (this.n[i] !== 0) i = (i + 1) & mask;
+      this.a[i] = a[k]!;
+      this.b[i] = b[k]!;
+      this.n[i] = n[k]!;
+    }
+  }
+}
+
+/** The two halves of the last hash, for HashCounts. */
+let lastA = 0;
+let lastB = 0;
+
+/**
  * 64 bits of two multiplicative hashes over the bytes, as 16 hex digits: a million
  * distinct lines collide with odds of about 3 in 100 million, at about a ns per
  * byte (a crypto digest per line cost about 1.5 µs, more than the map bench's whole record).
  */
-/** The slot of the last hash: 30 bits of it, a small integer for a fast Map key. */
-let lastSlot = 0;
-
 export function hashBytes(bytes: Uint8Array, start: number, end: number): string {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
@@ -114,7 +174,8 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): string
   a ^= a >>> 13;
   b = Math.imul(b ^ (end - start), 0xc2b2ae35);
   b ^= b >>> 16;
-  lastSlot = a & 0x3fffffff;
+  lastA = a;
+  lastB = b;
   return hex8(a) + hex8(b);
 }
 
@@ -123,9 +184,4 @@ const HEX = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'
 /** By table: ten times faster than Number#toString(16) and padStart (1M keys, 0.17 s against 1.6 s). */
 function hex8(n: number): string {
   return HEX[n >>> 24]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
-}
-
-function hashText(text: string): string {
-  const bytes = Buffer.from(text, 'utf8');
-  return hashBytes(bytes, 0, bytes.length);
 }

@@ -8,7 +8,13 @@ import type { DeadLetter } from '../records/record-runner.js';
 import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
 import { checkHeader, type JournalHeader } from './journal-header.js';
-import { RecordKeys, type JournalUnit } from './journal-keys.js';
+import { RecordKeys, unitLines, unitSize } from './journal-keys.js';
+
+/** One unit of a chunk, by the lines it spans (the last tags its output piece). */
+interface JournalUnit {
+  key: string;
+  lines: number[];
+}
 import { TaskSizer } from '../executors/task-sizer.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
@@ -130,22 +136,27 @@ export class Journal {
    */
   async run(chunk: Chunk, run: (chunk: Chunk) => Promise<ChunkResult>): Promise<ChunkResult> {
     const units = this.keys.unitsOf(chunk.bytes, chunk.firstLine, chunk.batches);
-    const taken = units.map((unit) => this.journaled(unit));
+    const count = units.keys.length;
+    // A fresh journal has nothing to look up.
+    const taken = this.done.size === 0 ? undefined : units.keys.map((key) => this.journaled(key));
+    const takenCount = taken ? taken.filter((entry) => entry !== undefined).length : 0;
     let result: ChunkResult;
-    if (!taken.some((entry) => entry !== undefined)) {
+    if (takenCount === 0) {
       result = await run(chunk);
-    } else if (taken.every((entry) => entry !== undefined)) {
+    } else if (takenCount === count) {
       result = emptyResult();
     } else {
-      const skip = units.flatMap((unit, k) => (taken[k] ? unit.lines : []));
-      const batches = chunk.batches && units.filter((_, k) => !taken[k]).map((unit) => unit.lines.length);
+      const skip: number[] = [];
+      for (let k = 0; k < count; k++) if (taken![k]) skip.push(...unitLines(units, k));
+      const batches = chunk.batches && units.keys.flatMap((_, k) => (taken![k] ? [] : [unitSize(units, k)]));
       result = await run({ ...chunk, skip, batches });
     }
     if (result.setupFailure) return result;
     // Measured on what ran: journaled records took no time.
-    const ran = units.length - taken.filter((entry) => entry !== undefined).length;
-    if (ran > 0) this.sizer.record(Math.round((chunk.bytes.length * ran) / units.length), result.ms);
-    return this.merge(units, taken, result);
+    const ran = count - takenCount;
+    if (ran > 0) this.sizer.record(Math.round((chunk.bytes.length * ran) / count), result.ms);
+    const list: JournalUnit[] = units.keys.map((key, k) => ({ key, lines: unitLines(units, k) }));
+    return this.merge(list, taken ?? list.map(() => undefined), result);
   }
 
   /** Bytes the next chunk should aim for: at most `max`, the executor's own size. */
@@ -175,8 +186,8 @@ export class Journal {
     if (this.failure) throw this.failure;
   }
 
-  private journaled(unit: JournalUnit): JournalEntry | undefined {
-    const entry = this.done.get(unit.key);
+  private journaled(key: string): JournalEntry | undefined {
+    const entry = this.done.get(key);
     if (entry?.status === 'dead' && (this.options.resumeFailed || !this.options.deadLetters)) return undefined;
     return entry;
   }
