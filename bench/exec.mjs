@@ -16,6 +16,9 @@
 //   node bench/exec.mjs                          1,000,000 records, median of 3
 //   node bench/exec.mjs --records 200000 --runs 1 --only python,jq
 //
+// Beside the wall-clock, each row notes the CPU seconds of each side's whole process tree
+// (/usr/bin/time %U + %S, median): on a loaded machine the wall-clock ratio says more about
+// the neighbours than about op; the CPU seconds say what op's protocol costs.
 // Input: gen-ndjson.mjs records, made once into bench/data/ (git-ignored).
 // Environment: OPKIT_SHARED_BENCH, the folder of gen-ndjson.mjs (default ../shared/bench).
 import { spawn } from 'node:child_process';
@@ -104,7 +107,8 @@ async function compare(name, baseline, subject, target, verify) {
     const ok = !note.startsWith('OUTPUT') && (target === 0.9999 ? ratio < 1 : ratio <= target);
     const opRss = Math.max(...b.map((r) => r.opKiB));
     if (name !== 'rss' && (wanted(name) || !ONLY)) {
-      rows.push({ case: name, baseline: baseline.label, subject: subject.label, baseS: base.toFixed(2), subjectS: subj.toFixed(2), ratio: ratio.toFixed(3), target: target === 0.9999 ? '< 1' : `≤ ${target}`, rss: opRss ? `${mib(opRss * 1024)} MiB` : '', result: ok ? 'ok' : 'MISSED', note });
+      const cpu = TIME ? `; CPU s (user+sys, all processes) ${median(a.map((r) => r.cpu)).toFixed(1)} / ${median(b.map((r) => r.cpu)).toFixed(1)}` : '';
+      rows.push({ case: name, baseline: baseline.label, subject: subject.label, baseS: base.toFixed(2), subjectS: subj.toFixed(2), ratio: ratio.toFixed(3), target: target === 0.9999 ? '< 1' : `≤ ${target}`, rss: opRss ? `${mib(opRss * 1024)} MiB` : '', result: ok ? 'ok' : 'MISSED', note: note + cpu });
     }
     if (name === 'python' && wanted('rss')) {
       const okRss = opRss > 0 && opRss <= RSS_LIMIT_MIB * 1024;
@@ -182,7 +186,7 @@ async function stuck() {
 async function measure(program, file) {
   const started = performance.now();
   const result = await run(program.argv, file, 'null');
-  return { seconds: (performance.now() - started) / 1000, opKiB: result.opKiB, treeKiB: result.treeKiB };
+  return { seconds: (performance.now() - started) / 1000, opKiB: result.opKiB, treeKiB: result.treeKiB, cpu: result.cpu };
 }
 
 /**
@@ -192,7 +196,7 @@ async function measure(program, file) {
 function run(argv, file, output) {
   const stdin = openSync(file, 'r');
   const devnull = openSync('/dev/null', 'w');
-  const wrapped = TIME ? [TIME, '-f', '%M', ...argv] : argv;
+  const wrapped = TIME ? [TIME, '-f', '%M %U %S', ...argv] : argv;
   const child = spawn(wrapped[0], wrapped.slice(1), { stdio: [stdin, output === 'capture' ? 'pipe' : devnull, 'pipe'] });
   closeSync(stdin);
   closeSync(devnull);
@@ -211,9 +215,9 @@ function run(argv, file, output) {
       clearInterval(watch);
       const opKiB = peak?.stop() ?? 0;
       const lines = stderr.trim().split('\n');
-      const treeKiB = TIME ? Number(lines.pop()) : 0;
+      const [treeKiB, user, system] = TIME ? lines.pop().split(' ').map(Number) : [0, 0, 0];
       if (status !== 0) reject(new Error(`${argv.join(' ')}: exit ${status}: ${lines.slice(-3).join(' / ')}`));
-      else resolve({ stdout: Buffer.concat(out), opKiB, treeKiB });
+      else resolve({ stdout: Buffer.concat(out), opKiB, treeKiB, cpu: user + system });
     });
   });
 }
