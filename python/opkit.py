@@ -149,11 +149,22 @@ def _lines(fd):
         yield data[:cut].split(b"\n")
 
 
-def _open(line, ctx):
-    """The record (or batch) of one request line, and its id; the side version it names is loaded."""
-    request = json.loads(line)
-    ctx._see_side(request.get("sideVersion"))
-    return request["id"], request["records"] if "records" in request else request.get("record")
+def _requests(lines, fail, ctx):
+    """The (id, record) of each request line (``record`` is a batch under op batch); blank
+    lines are skipped, and a line that is not JSON gives its error reply to ``fail``. The
+    side version a request names is loaded before its record is handed on."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            ctx._see_side(request.get("sideVersion"))
+            id_ = request["id"]
+            record = request["records"] if "records" in request else request.get("record")
+        except Exception as error:
+            fail(_unreadable(line, error))
+            continue
+        yield id_, record
 
 
 def _reply(id_, out, shape):
@@ -188,14 +199,7 @@ def _short(path):
 def _serve_in_order(handle, ctx, shape, replies):
     for lines in _lines(0):
         out = []
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                id_, record = _open(line, ctx)
-            except Exception as error:
-                out.append(_unreadable(line, error))
-                continue
+        for id_, record in _requests(lines, out.append, ctx):
             try:
                 result = handle(record, ctx)
             except Exception as error:
@@ -254,14 +258,7 @@ async def _serve_concurrently(handle, ctx, shape, replies, concurrency, is_async
         lines = await queue.get()
         if lines is None:
             break
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                id_, record = _open(line, ctx)
-            except Exception as error:
-                finished(_unreadable(line, error))
-                continue
+        for id_, record in _requests(lines, finished, ctx):
             task = asyncio.ensure_future(one(id_, record))
             running.add(task)
             task.add_done_callback(running.discard)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.js';
@@ -10,7 +10,7 @@ export interface JournalHeader {
   journal: 1;
   op: string;
   command: string;
-  /** A hash of the handler: its text, its module file's content, or its argv. */
+  /** handlerIdentity(): a hash of the handler's text, its module file's content, or its command. */
   handler: string;
   /** `line` (a hash of the raw line) or `id:FIELD`. */
   key: string;
@@ -20,7 +20,7 @@ const NAMES: Record<string, string> = { op: 'the op version', command: 'the comm
 
 export function journalHeader(command: string, handler: HandlerSpec, idField: string | undefined, steps?: Array<{ kind: string; handler: HandlerSpec }>): JournalHeader {
   // A chain's handler is its steps: every chain has the same builtin one, which would let any other chain resume.
-  const hashed = steps ? createHash('sha256').update(steps.map((step) => `${step.kind}:${hashHandler(step.handler)}`).join('\n')).digest('hex').slice(0, 16) : hashHandler(handler);
+  const hashed = steps ? createHash('sha256').update(steps.map((step) => `${step.kind}:${handlerIdentity(step.handler)}`).join('\n')).digest('hex').slice(0, 16) : handlerIdentity(handler);
   return { journal: 1, op: opVersion(), command, handler: hashed, key: idField === undefined ? 'line' : `id:${idField}` };
 }
 
@@ -40,13 +40,38 @@ export function checkHeader(path: string, line: string, header: JournalHeader, f
   throw new UsageError(`--journal ${path} was written by another run: ${what.join(', ')} changed; use --force to resume from it anyway`);
 }
 
-function hashHandler(spec: HandlerSpec): string {
+/**
+ * What the journal's `handler` field holds: a hash of the handler's text, of its module's
+ * content, or, for a program after `--`, of its argv, its --protocol and the content of
+ * every argument that names a file (`python3 score.py` is refused once score.py changes).
+ */
+export function handlerIdentity(spec: HandlerSpec): string {
   const hash = createHash('sha256');
   hash.update(spec.type + '\0');
   if (spec.type === 'module') hash.update(readFileSync(spec.path));
   else if (spec.type === 'prebuilt') hash.update(spec.identity);
+  else if (spec.type === 'command') hashCommand(hash, spec.argv, spec.protocol);
   else hash.update(JSON.stringify(spec));
   return hash.digest('hex').slice(0, 16);
+}
+
+/** Files above this are identified by their size alone: reading a 2 GB model at every start costs seconds. */
+const HASHED_FILE_BYTES = 16 << 20;
+
+function hashCommand(hash: ReturnType<typeof createHash>, argv: string[], protocol: string): void {
+  hash.update(JSON.stringify({ argv, protocol }));
+  for (const arg of argv) {
+    let size: number;
+    try {
+      const stat = statSync(arg);
+      if (!stat.isFile()) continue;
+      size = stat.size;
+    } catch {
+      continue; // not a file here (a flag, a word, a program found on PATH)
+    }
+    hash.update(`\0${arg}\0${size}\0`);
+    if (size <= HASHED_FILE_BYTES) hash.update(readFileSync(arg));
+  }
 }
 
 let version: string | undefined;

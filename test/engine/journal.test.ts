@@ -90,6 +90,37 @@ test('a handler edited between runs is refused, naming what changed, then accept
   assert.match(otherKey.stderr, /the record key \(--id\) \(line → id:n\) changed/);
 });
 
+test('a program handler is identified by its argv, its --protocol and its script: a change is refused, the same one resumes', async () => {
+  const journal = join(dir, 'program.journal');
+  const script = join(dir, 'tag.py');
+  const records = ndjson([{ n: 1 }, { n: 2 }]);
+  const tag = (value: string): string => `import json, sys\nfor line in sys.stdin:\n    r = json.loads(line)\n    r["tag"] = ${JSON.stringify(value)}\n    print(json.dumps(r, separators=(",", ":")), flush=True)\n`;
+  writeFileSync(script, tag('a'));
+  const program = ['--', 'python3', script];
+  const first = await runOp(['map', '--journal', journal, ...program], { input: records });
+  assert.is(first.status, 0, first.stderr);
+  assert.is(first.stdout, ndjson([{ n: 1, tag: 'a' }, { n: 2, tag: 'a' }]));
+  const refusals = [
+    ['another program', ['map', '--journal', journal, '--', 'python3', '-u', script]],
+    ['another protocol', ['map', '--journal', journal, '--protocol', 'json', ...program]],
+  ] as const;
+  for (const [what, args] of refusals) {
+    const refused = await runOp([...args], { input: records });
+    assert.is(refused.status, 2, `${what}: ${refused.stderr}`);
+    assert.is(refused.stdout, '', what);
+    assert.match(refused.stderr, /the handler changed/, what);
+  }
+  writeFileSync(script, tag('b'));
+  const edited = await runOp(['map', '--journal', journal, ...program], { input: records });
+  assert.is(edited.status, 2, `an edited script: ${edited.stderr}`);
+  assert.match(edited.stderr, /the handler changed/);
+  writeFileSync(script, tag('a'));
+  const same = await runOp(['map', '--journal', journal, '--stats', ...program], { input: records });
+  assert.is(same.status, 0, same.stderr);
+  assert.is(same.stdout, first.stdout);
+  assert.match(same.stderr, /"resumed":2/);
+});
+
 test('duplicate input lines are two records with two outputs, also when resumed', async () => {
   const journal = join(dir, 'dupes.journal');
   const records = ndjson([{ n: 1 }, { n: 1 }, { n: 2 }]);
