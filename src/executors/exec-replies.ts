@@ -1,4 +1,5 @@
 import { OutputError, type Kind } from '../core/errors.js';
+import { ReplyError } from '../handler/reply-error.js';
 import { isJsonValue, scanArray } from '../io/scan-json.js';
 import { serialise } from '../records/emit-results.js';
 import type { ExecTask } from './exec-task.js';
@@ -10,20 +11,6 @@ export class ProtocolError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ProtocolError';
-  }
-}
-
-/** A failure the child reported for one record (`{"id":N,"error":"…"}`): retried, then dead-lettered. */
-export class ReplyError extends Error {
-  /** Where the child raised it (`score.py:12 in handle`), when it said. */
-  readonly at: string | undefined;
-  readonly details: { at?: string } | undefined;
-
-  constructor(name: string, message: string, at: string | undefined) {
-    super(message);
-    this.name = name;
-    this.at = at;
-    this.details = at === undefined ? undefined : { at };
   }
 }
 

@@ -1,7 +1,7 @@
 import { OpError, type Kind } from '../core/errors.js';
-import { ExecChild, showArgv } from '../executors/exec-child.js';
-import { childEnv } from '../executors/exec-env.js';
-import { ReplyError } from '../executors/exec-replies.js';
+import { ExecChild, showArgv } from '../handler/exec-child.js';
+import { childEnv } from '../handler/exec-env.js';
+import { ReplyError } from '../handler/reply-error.js';
 import type { LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
 
