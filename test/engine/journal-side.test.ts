@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OP, lines, runOp } from '../helpers/run-op.js';
+import { lines, runOp } from '../helpers/run-op.js';
+import { startLive } from '../helpers/live-op.js';
 import { scratch } from '../shard/op-shell.js';
 
 const work = scratch({ 'names.json': '{"a":"one"}' });
@@ -36,33 +36,16 @@ test('--journal records the side version each record saw, inline and with -w 2; 
 
 test('a new side version mid-run: each journal entry names the version its record saw', async () => {
   writeFileSync(join(work.dir, 'live.json'), '{"a":"one"}');
-  const op = spawn(process.execPath, [OP, 'map', '({...r, v: ctx.sideVersion})', '--side', 'names=live.json', '--journal', 'live.journal'], { cwd: work.dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  op.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  op.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const closed = new Promise<number | null>((resolve) => op.on('close', resolve));
-  const reply = async (n: number): Promise<{ v: number }> => {
-    op.stdin.write('{"k":"a"}\n');
-    const deadline = Date.now() + 30_000;
-    while (lines(stdout).length < n) {
-      if (Date.now() > deadline) {
-        op.kill('SIGKILL');
-        assert.unreachable(`no reply ${n}; stderr: ${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return lines(stdout)[n - 1] as { v: number };
-  };
+  const op = startLive(['map', '({...r, v: ctx.sideVersion})', '--side', 'names=live.json', '--journal', 'live.journal'], work.dir);
+  const reply = (n: number) => op.reply<{ v: number }>('{"k":"a"}', n);
   assert.is((await reply(1)).v, 1);
   writeFileSync(join(work.dir, 'live.json.tmp'), '{"a":"two"}');
   renameSync(join(work.dir, 'live.json.tmp'), join(work.dir, 'live.json'));
   let n = 1;
   const deadline = Date.now() + 30_000;
   while ((await reply(++n)).v === 1 && Date.now() < deadline);
-  op.stdin.end();
-  assert.is(await closed, 0, stderr);
-  const seen = (lines(stdout) as Array<{ v: number }>).map((record) => record.v);
+  assert.is(await op.end(), 0, op.stderr());
+  const seen = (lines(op.stdout()) as Array<{ v: number }>).map((record) => record.v);
   assert.is(seen.at(-1), 2);
   assert.equal(
     entries('live.journal').map((entry) => entry.sideVersion),

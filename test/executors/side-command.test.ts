@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OP, lines, runOp } from '../helpers/run-op.js';
+import { lines, runOp } from '../helpers/run-op.js';
+import { startLive } from '../helpers/live-op.js';
 import { scratch } from '../shard/op-shell.js';
 
 // Looks the record's key up in the side input `names`, and says which version it saw.
@@ -31,24 +31,8 @@ test('--journal records the side version sent with each record to the child', as
 
 test('a new version of the side file reaches the child with the next records', async () => {
   writeFileSync(join(work.dir, 'live.json'), '{"a":"one"}');
-  const op = spawn(process.execPath, [OP, 'map', '--side', 'names=live.json', '--protocol', 'json', '--', 'python3', 'lookup.py'], { cwd: work.dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  op.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  op.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const closed = new Promise<number | null>((resolve) => op.on('close', resolve));
-  const reply = async (n: number): Promise<{ name: string; v: number }> => {
-    op.stdin.write('{"k":"a"}\n');
-    const deadline = Date.now() + 30_000;
-    while (lines(stdout).length < n) {
-      if (Date.now() > deadline) {
-        op.kill('SIGKILL');
-        assert.unreachable(`no reply ${n}; stderr: ${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return lines(stdout)[n - 1] as { name: string; v: number };
-  };
+  const op = startLive(['map', '--side', 'names=live.json', '--protocol', 'json', '--', 'python3', 'lookup.py'], work.dir);
+  const reply = (n: number) => op.reply<{ name: string; v: number }>('{"k":"a"}', n);
   assert.equal(await reply(1), { k: 'a', name: 'one', v: 1 });
   // Replaced by a rename, as a careful writer does; records are sent until one sees it.
   writeFileSync(join(work.dir, 'live.json.tmp'), '{"a":"two"}');
@@ -58,8 +42,7 @@ test('a new version of the side file reaches the child with the next records', a
   const deadline = Date.now() + 30_000;
   while (last.v === 1 && Date.now() < deadline) last = await reply(++n);
   assert.equal(last, { k: 'a', name: 'two', v: 2 });
-  op.stdin.end();
-  assert.is(await closed, 0, stderr);
+  assert.is(await op.end(), 0, op.stderr());
 });
 
 test('--side reaches a --protocol json step of a chain, inline and with -w 2', async () => {
