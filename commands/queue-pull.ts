@@ -9,9 +9,11 @@ export default class QueuePullCommand extends OpCommand {
 Without --follow the pull ends when every result so far was written; with it, it waits for new ones until SIGINT or SIGTERM (exit 130 or 143). Acked results stay in :out until op queue trim.
 
 ${WIRE_FORMAT}`;
+  static override aliases = ['queue-pull'];
   static override examples = [
     { description: 'Collect the results.', command: `op queue pull redis://127.0.0.1:6379/jobs > results.ndjson` },
     { description: 'Stream results as consumers finish them.', command: `op queue pull redis://127.0.0.1:6379/jobs --follow | op filter 'r.ok'` },
+    { description: 'Take the results out as NDJSON, with the hyphenated spelling of the command.', command: `op queue-pull redis://127.0.0.1:6379/jobs > results.ndjson` },
   ];
   static override args = queueArgs;
   static override flags = {

@@ -9,9 +9,11 @@ export default class QueuePushCommand extends OpCommand {
 A line that is not JSON stops the push with its place, as everywhere in op: stdin:42: SyntaxError: …, exit 1. The records before it are enqueued; it and the ones after it are not. A lost connection stops the push with exit 1; the batches in flight may or may not have been added.
 
 ${WIRE_FORMAT}`;
+  static override aliases = ['queue-push'];
   static override examples = [
     { description: 'Enqueue a file of jobs.', command: `op queue push redis://127.0.0.1:6379/jobs --in jobs.ndjson` },
     { description: 'Enqueue from a pipe, on database 2 of a server with a password.', command: `$ generate-jobs | op queue push redis://:secret@redis.internal:6379/2/jobs` },
+    { description: 'The same command spelled with a hyphen.', command: `op queue-push redis://127.0.0.1:6379/jobs < jobs.ndjson` },
   ];
   static override args = queueArgs;
   static override flags = {
