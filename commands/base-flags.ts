@@ -218,7 +218,7 @@ export const handlerFlags = {
 export const commandFlags = {
   workers: Flags.string({
     char: 'w',
-    summary: 'Run the handler in N worker threads (auto: one per core); with -- COMMAND, in N child processes (default 1). Records travel in chunks.',
+    summary: 'Run the handler in N worker threads (auto: one per core); with -- COMMAND, in N child processes (default 1). Records travel in chunks. At most 4 per core and one per 64 MiB of memory (or the cgroup limit): a larger N is capped, with a note on stderr.',
     helpValue: 'N|auto',
     helpGroup: 'EXECUTION',
   }),

@@ -34,6 +34,7 @@ export abstract class HandlerCommand extends OpCommand {
     }
     const { runHandlerCommand } = await import('../src/cli/run-handler-command.js');
     process.exitCode = await runHandlerCommand(`op ${this.kind}`, this.kind, args.handler as string | undefined, flags as HandlerFlags, undefined, command);
+    leaveWhenDone();
   }
 
   /**
@@ -70,5 +71,19 @@ export abstract class HandlerCommand extends OpCommand {
     }
     const { runChainCommand } = await import('../src/cli/run-handler-command.js');
     process.exitCode = await runChainCommand(name, steps, { ...steps[0]!.flags, ...runFlags } as HandlerFlags);
+    leaveWhenDone();
   }
+}
+
+/**
+ * The run is over (output written, teardown done): what a handler left behind on the main
+ * thread (a timer of a call given up on, an open socket) must not hold op. A process with
+ * nothing left ends on its own first; otherwise it ends GRACE_MS later, once stdout has
+ * taken what was written.
+ */
+const GRACE_MS = 100;
+/** Taken before a run replaces process.exit for its handler (guard-process.ts). */
+const exit = process.exit.bind(process);
+function leaveWhenDone(): void {
+  setTimeout(() => process.stdout.write('', () => exit()), GRACE_MS).unref();
 }

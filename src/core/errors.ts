@@ -1,3 +1,4 @@
+import { isInstance } from './is-instance.js';
 import { handlerFrame } from './handler-frame.js';
 
 /** Where in the input something happened: `stdin:42`. */
@@ -119,7 +120,7 @@ export interface ErrorData {
 }
 
 export function toErrorData(error: unknown): ErrorData {
-  if (error instanceof OpError) {
+  if (isInstance(error, OpError)) {
     const attempts = error instanceof RecordError ? error.attempts : undefined;
     return { name: error.name, message: error.message, exitCode: error.exitCode, stage: error.stage, attempts, place: error.place, excerpt: error.excerpt, thrownAt: error.thrownAt };
   }

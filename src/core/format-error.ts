@@ -1,4 +1,5 @@
 import { OpError, describeCause } from './errors.js';
+import { isInstance } from './is-instance.js';
 
 /** How much of an offending line is shown under the message. */
 const EXCERPT_WIDTH = 100;
@@ -10,7 +11,7 @@ const EXCERPT_WIDTH = 100;
  */
 export function formatError(error: unknown, command: string, debug = false): string {
   let text: string;
-  if (error instanceof OpError) {
+  if (isInstance(error, OpError)) {
     const where = error.place ? `${error.place.source}:${error.place.line}: ` : '';
     text = `${command}: ${where}${visible(error.message)}\n`;
     if (error.excerpt !== undefined) text += showExcerpt(error.excerpt, positionIn(error.message));
@@ -49,6 +50,6 @@ function positionIn(message: string): number | undefined {
 
 function stackOf(error: unknown): string {
   let text = '';
-  for (let e: unknown = error; e instanceof Error; e = e.cause) text += `${e.stack ?? e.message}\n`;
+  for (let e: unknown = error; isInstance(e, Error); e = e.cause) text += `${e.stack ?? e.message}\n`;
   return text;
 }

@@ -1,3 +1,4 @@
+import { isInstance } from './is-instance.js';
 import { fileURLToPath } from 'node:url';
 
 /** opkit's own code (this file is dist/src/core/): frames in it are the machinery, never the handler. */
@@ -10,8 +11,14 @@ const OWN_CODE = [fileURLToPath(new URL('../../', import.meta.url)), fileURLToPa
  * command line has no file, and gets no frame.
  */
 export function handlerFrame(cause: unknown): string | undefined {
-  if (!(cause instanceof Error) || typeof cause.stack !== 'string') return undefined;
-  for (const line of cause.stack.split('\n').slice(1)) {
+  let stack: unknown;
+  try {
+    stack = isInstance(cause, Error) ? cause.stack : undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof stack !== 'string') return undefined;
+  for (const line of stack.split('\n').slice(1)) {
     if (!/^\s+at /.test(line)) continue;
     const place = framePlace(line);
     if (place === undefined || place.file.includes('/node_modules/') || OWN_CODE.some((dir) => place.file.startsWith(dir))) continue;

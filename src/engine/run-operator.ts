@@ -158,7 +158,7 @@ async function pump(options: OperatorOptions, executor: Executor, delivery: Deli
   const releaseStop = stop.onStop(() => {
     if (stop.reason !== 'SIGINT' && stop.reason !== 'SIGTERM') return;
     const reason = stop.reason;
-    setTimeout(() => nameUnfinished(options.command, executor.abort(new UnsettledError(`not finished: stopped by ${reason}`)), reason), options.stopTimeout).unref();
+    setTimeout(() => void Promise.resolve(executor.abort(new UnsettledError(`not finished: stopped by ${reason}`))).then((places) => nameUnfinished(options.command, places, reason)), options.stopTimeout).unref();
   });
   const numbering: Numbering = { line: 1, index: 0 };
   // Overlapping chunks on the main thread all progress at once; a kill repeats what finished in them, so with a journal two overlap.

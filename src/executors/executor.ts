@@ -38,7 +38,8 @@ export interface Executor {
   close(): Promise<void>;
   /**
    * Stop now (a stop's --stop-timeout ran out): every record in flight fails with `cause`,
-   * and their places are returned, to be named.
+   * and their places are returned, to be named. Records that finished are still delivered:
+   * an executor that runs chunks elsewhere may take a moment to hand them back.
    */
-  abort(cause: OpError): Array<{ source: string; line: number }>;
+  abort(cause: OpError): Array<{ source: string; line: number }> | Promise<Array<{ source: string; line: number }>>;
 }

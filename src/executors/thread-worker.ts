@@ -9,30 +9,35 @@ import type { ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
 import { ChunkRunner } from '../records/run-chunk.js';
 import { loadChain } from '../records/run-steps.js';
-import { writeFailure } from './failure-slot.js';
+import { readFailure, writeFailure } from './failure-slot.js';
 import type { ThreadTask } from './thread-task.js';
 
 /** How often a waiting worker proves it is alive to the --timeout watchdog. */
 const BEAT_MS = 20;
 
-const setup = Tinypool.workerData as ChunkSetup & { teardownFailure: SharedArrayBuffer };
+const setup = Tinypool.workerData as ChunkSetup & { teardownFailure: SharedArrayBuffer; stopSlot: SharedArrayBuffer };
 // Handler output must never reach stdout, which carries records; a worker's stdout is
 // forwarded asynchronously and could land inside a line.
 console.log = console.info = console.debug = console.error;
 redirectStdout(`${setup.command}: `);
-// A handler calling process.exit() would end the thread silently; make it a crash that the
-// pool sees (an uncaught error), so the worker is replaced and the chunk retried. Node's own
-// handling of an uncaught error also calls process.exit(), which must go through.
+// A handler calling process.exit() would end the thread silently. The call throws instead
+// (its record fails), and once the running code yields the thread crashes in a way the pool
+// sees (an uncaught error), so the worker is replaced and its chunk rerun a record at a
+// time. Every call throws, however many come before that crash: records run back to back
+// in one task. Only Node's own handling of the uncaught error goes through.
 const exitThread = process.exit.bind(process);
 let crashing = false;
+let crashScheduled = false;
 process.on('uncaughtExceptionMonitor', () => (crashing = true));
 process.exit = ((code?: number) => {
   if (crashing) return exitThread(code);
-  crashing = true;
   const error = new Error(`handler called process.exit(${code ?? ''})`);
-  setImmediate(() => {
-    throw error;
-  });
+  if (!crashScheduled) {
+    crashScheduled = true;
+    setImmediate(() => {
+      throw error;
+    });
+  }
   throw error;
 }) as typeof process.exit;
 
@@ -78,8 +83,28 @@ setInterval(() => {
   });
 }, STUCK_CHECK_MS).unref();
 
+/**
+ * A stop whose --stop-timeout ran out (the main thread left its cause in the stop slot):
+ * the calls in flight fail with it, no record starts after it, and the records that
+ * finished go back with the task's result, to be written.
+ */
+let stopCause: string | undefined;
+let stoppedPlaces: Array<{ source: string; line: number }> = [];
+function checkStop(): void {
+  if (stopCause !== undefined) return;
+  stopCause = readFailure(setup.stopSlot);
+  if (stopCause === undefined) return;
+  const cause = new UnsettledError(stopCause);
+  void ready.then((runner) => {
+    if (!(runner instanceof ChunkRunner)) return;
+    stoppedPlaces = runner.unfinished;
+    runner.abandon(cause);
+  });
+}
+
 const beats = new Set<Float64Array>();
 setInterval(() => {
+  checkStop();
   const now = Date.now();
   for (const beat of beats) beat[0] = now;
 }, BEAT_MS).unref();
@@ -93,8 +118,11 @@ export default async function runTask(task: ThreadTask): Promise<unknown> {
     beats.add(beat);
   }
   try {
+    checkStop();
+    if (stopCause !== undefined) return { ...emptyResult(), stopped: 'all' };
     const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
-    const result = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined });
+    const result: ChunkResult = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined, halted: () => stopCause !== undefined });
+    if (stopCause !== undefined) result.stopped = stoppedPlaces;
     // One piece per record (--journal) stays text: thousands of tiny buffers cost more than a copy.
     if (setup.perRecord) return result;
     return movable({ ...result, out: result.out.map(encode) });

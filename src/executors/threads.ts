@@ -7,7 +7,7 @@ import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
 import { emptyResult, failedRecords } from '../records/failed-records.js';
 import type { ExecuteOptions, Executor } from './executor.js';
-import { newFailureSlot, readFailure } from './failure-slot.js';
+import { newFailureSlot, readFailure, writeFailure } from './failure-slot.js';
 import { TaskSizer } from './task-sizer.js';
 import type { ThreadTask } from './thread-task.js';
 
@@ -28,6 +28,12 @@ const WORKER_FILE = [new URL('./thread-worker.js', import.meta.url), new URL('./
 const TASKS_PER_WORKER = 2;
 /** How long teardown may take before the pool is abandoned (the process exit ends the threads). */
 const DESTROY_TIMEOUT_MS = 10_000;
+/**
+ * On abort(), how long workers have to hand back what finished before their threads are
+ * ended: a worker that is not stuck in a synchronous loop sees the stop within its 20 ms
+ * beat and answers at once.
+ */
+const ABORT_GRACE_MS = 1000;
 
 /**
  * The handler in worker threads (tinypool): each task is a range of the shared memory the
@@ -45,12 +51,19 @@ export class ThreadsExecutor implements Executor {
   private readonly beats = new Set<Float64Array>();
   private readonly timedOut = new WeakSet<Float64Array>();
   private readonly watchdog: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Chunk>();
+  /** Chunks sent and not yet back, with their task's end (settled either way). */
+  private readonly inFlight = new Map<Chunk, Promise<unknown>>();
   private aborted: OpError | undefined;
-  /** Ends every task's wait on abort(): a task on a terminated thread may never settle, and must not hold the run. */
+  /** abort() in progress: the places it names, once the workers have answered or been ended. */
+  private aborting: Promise<Array<{ source: string; line: number }>> | undefined;
+  /** Places of records that workers gave up on at the stop. */
+  private readonly stoppedPlaces: Array<{ source: string; line: number }> = [];
+  /** Ends every task's wait once abort() ends the threads: a task on a terminated thread may never settle, and must not hold the run. */
   private readonly abortion = new AbortController();
   /** Where a worker's teardown leaves its failure (failure-slot.ts). */
   private readonly teardownFailure = newFailureSlot();
+  /** Where abort() leaves the stop's cause for the workers to see. */
+  private readonly stopSlot = newFailureSlot();
 
   constructor(
     private readonly setup: ChunkSetup,
@@ -66,7 +79,7 @@ export class ThreadsExecutor implements Executor {
       maxThreads: workers,
       idleTimeout: 2 ** 31 - 1,
       teardown: 'teardown',
-      workerData: { ...setup, teardownFailure: this.teardownFailure },
+      workerData: { ...setup, teardownFailure: this.teardownFailure, stopSlot: this.stopSlot },
       // 16 MB young generation per worker, measured over 1,000,000 records with -w 2: GC time
       // per worker 170 ms at 8 MB, 92 ms at 16, 75 ms uncapped; peak RSS 216, 211 and 246 MB.
       resourceLimits: { maxYoungGenerationSizeMb: 16 },
@@ -86,9 +99,12 @@ export class ThreadsExecutor implements Executor {
 
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
     const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, skip: chunk.skip, errorLimit: options.errorLimit };
-    this.inFlight.add(chunk);
+    const pending = this.runTask(task);
+    this.inFlight.set(chunk, pending.then(noop, noop));
     try {
-      const result = await this.untilAborted(this.runTask(task));
+      const result = await this.untilAborted(pending);
+      if (result.stopped === 'all') return this.unfinishedResult(chunk, this.aborted!);
+      if (result.stopped) this.stoppedPlaces.push(...result.stopped);
       this.sizer.record(chunk.bytes.length, result.ms);
       return result;
     } catch {
@@ -115,9 +131,10 @@ export class ThreadsExecutor implements Executor {
     });
   }
 
-  /** The records of a chunk whose thread was ended by abort(): each fails with the stop's cause. */
+  /** The records of a chunk whose thread was ended by abort(), or that never started: each fails with the stop's cause. */
   private unfinishedResult(chunk: Chunk, cause: OpError): ChunkResult {
     const records = [...chunkUnits(chunk)].flatMap((unit) => unit.records);
+    this.stoppedPlaces.push(...records.map(({ line }) => ({ source: chunk.source, line })));
     return records.length === 0 ? emptyResult() : failedRecords(records, chunk.source, cause, { stage: this.setup.kind, attempts: 1, deadLetters: this.setup.deadLetters });
   }
 
@@ -125,6 +142,7 @@ export class ThreadsExecutor implements Executor {
   async close(): Promise<void> {
     clearInterval(this.watchdog);
     if (this.aborted) {
+      await this.aborting;
       await Promise.all(this.pool.threads.map((thread) => thread.terminate()));
       return;
     }
@@ -149,13 +167,27 @@ export class ThreadsExecutor implements Executor {
     if (teardownFailure !== undefined) throw new OpError(`teardown failed: ${describeCause(teardownFailure)}`, { cause: teardownFailure, stage: 'teardown' });
   }
 
-  abort(cause: OpError): Array<{ source: string; line: number }> {
-    this.aborted = cause;
-    clearInterval(this.watchdog);
-    const unfinished = [...this.inFlight].flatMap((chunk) => [...chunkUnits(chunk)].flatMap((unit) => unit.records.map(({ line }) => ({ source: chunk.source, line }))));
-    this.abortion.abort();
-    for (const thread of this.pool.threads) void thread.terminate();
-    return unfinished;
+  /**
+   * Leaves the stop in the stop slot: each worker fails its calls in flight, starts no more
+   * records, and hands back what finished. Threads that have not answered within
+   * ABORT_GRACE_MS (a synchronous loop) are ended, and all of their chunk fails.
+   */
+  abort(cause: OpError): Promise<Array<{ source: string; line: number }>> {
+    this.aborting ??= (async () => {
+      this.aborted = cause;
+      clearInterval(this.watchdog);
+      writeFailure(this.stopSlot, cause.message);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, ABORT_GRACE_MS)));
+      await Promise.race([Promise.all(this.inFlight.values()), grace]);
+      clearTimeout(timer);
+      this.abortion.abort();
+      await Promise.all(this.pool.threads.map((thread) => thread.terminate()));
+      // Each chunk's wait ends on the abortion; its records join the places a tick later.
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.stoppedPlaces.sort((a, b) => (a.source === b.source ? a.line - b.line : 0));
+    })();
+    return this.aborting;
   }
 
   /**
@@ -222,3 +254,5 @@ export class ThreadsExecutor implements Executor {
     }
   }
 }
+
+function noop(): void {}

@@ -56,7 +56,8 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       onClosed();
       return;
     }
-    failure = new OpError(`${label}: ${fsReason(error)}`, { cause: error });
+    // A file that failed is named by its path (`--errors` names the flag of a pipe that closed).
+    failure = new OpError(`${pipeClosed || path === undefined ? label : path}: ${fsReason(error)}`, { cause: error });
     options.onFailed?.();
   };
   // The CLI framework rethrows stdout's errors (a stack trace); this sink reports them instead.

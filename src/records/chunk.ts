@@ -79,4 +79,9 @@ export interface ChunkResult {
   sideAt?: number[] | undefined;
   /** A chain's counters per step. */
   steps?: StepStats[] | undefined;
+  /**
+   * A stop reached the chunk (threads): the places of the records it gave up on, or
+   * `'all'` when it came before the chunk started, so none of it ran.
+   */
+  stopped?: Array<{ source: string; line: number }> | 'all' | undefined;
 }

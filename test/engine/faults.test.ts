@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { until } from '../helpers/poll-files.js';
 import { OP, lines, runOp, runProcess } from '../helpers/run-op.js';
 
 const three = '{"a":1}\n{"a":2}\n{"a":3}\n';
@@ -38,18 +39,59 @@ test('SIGTERM with a stuck record: after --stop-timeout the finished records are
     const status = await closed;
     assert.is(status, 143, `${extra.join(' ')} ${stderr}`);
     assert.match(stderr, /stdin:2: not finished: stopped by SIGTERM/);
-    if (extra.length === 0) assert.is(stdout, '{"a":1}\n');
+    assert.is(stdout, '{"a":1}\n', extra.join(' '));
   }
 });
 
+test('-w 2 stopped with stuck records: every finished record is written in order, each stuck one named', async () => {
+  // 40 records over two workers in small tasks; records 10 and 30 never settle.
+  const input = Array.from({ length: 40 }, (_, k) => `{"k":${k}}\n`).join('');
+  const child = spawn(process.execPath, [OP, 'map', '[10, 30].includes(r.k) ? new Promise(() => setTimeout(() => {}, 60_000)) : r.k', '-w', '2', '--stop-timeout', '300'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, OP_CHUNK_BYTES: '64' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdin.on('error', () => {});
+  child.stdin.write(input);
+  const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+  // Records 8 and 9 share a task with stuck record 10: they come back only with the stop.
+  await until(() => stdout.split('\n').length > 5, 'the first records');
+  child.kill('SIGTERM');
+  const status = await closed;
+  assert.is(status, 143, stderr);
+  assert.equal(lines(stdout), [...Array(10).keys()], 'in order, up to the first stuck record');
+  assert.match(stderr, /stdin:11: not finished: stopped by SIGTERM/);
+});
+
 test('process.exit() in an inline handler fails its record; everything else is written', async () => {
-  const result = await runOp(['map', 'r === 3 ? process.exit(0) : r', '--errors', '/dev/null'], { input: '1\n2\n3\n4\n5\n' });
+  const result = await runOp(['map', 'r === 3 ? process.exit(0) : r', '--errors', '/dev/stderr', '--quiet'], { input: '1\n2\n3\n4\n5\n' });
   assert.is(result.status, 3);
   assert.is(result.stdout, '1\n2\n4\n5\n');
+  const [letter] = lines(result.stderr) as Array<{ line: number; error: { message: string } }>;
+  assert.is(letter!.line, 3);
+  assert.is(letter!.error.message, 'handler called process.exit(0)');
+  // Without --errors: the records before it are written, and the run fails naming it.
+  const stopped = await runOp(['map', 'r === 50000 ? process.exit(0) : r'], { input: Array.from({ length: 60_000 }, (_, k) => `${k + 1}\n`).join('') });
+  assert.is(stopped.status, 1);
+  assert.is(lines(stopped.stdout).length, 49_999);
+  assert.match(stopped.stderr, /^op map: stdin:50000: .*handler called process\.exit\(0\)/m);
+});
+
+test('-w 2: any number of records calling process.exit are isolated and dead-lettered', async () => {
+  const input = Array.from({ length: 2000 }, (_, k) => `${k + 1}\n`).join('');
+  const result = await runOp(['map', '[3, 500, 1999].includes(r) ? process.exit(0) : r', '-w', '2', '--errors', '/dev/stderr', '--quiet'], { input });
+  assert.is(result.status, 3, result.stderr);
+  assert.equal(lines(result.stdout), Array.from({ length: 2000 }, (_, k) => k + 1).filter((k) => ![3, 500, 1999].includes(k)));
+  const letters = lines(result.stderr) as Array<{ line: number; error: { message: string } }>;
+  assert.equal(letters.map((letter) => letter.line), [3, 500, 1999]);
+  for (const letter of letters) assert.match(letter.error.message, /handler called process\.exit\(0\)/);
 });
 
 test("a handler's own writes to process.stdout go to stderr, in every executor", async () => {
-  for (const extra of [[], ['-w', '2']]) {
+  for (const extra of [[], ['-w', '2'], ['-c', '4']]) {
     const result = await runOp(['map', '(process.stdout.write("JUNK"), r)', ...extra], { input: '{"a":1}\n' });
     assert.is(result.stdout, '{"a":1}\n', extra.join(' '));
     assert.match(result.stderr, /op map: JUNK/);
@@ -73,6 +115,25 @@ test('a full disk on --out or stdout is a failure that names the file', async ()
   closeSync(full);
   assert.is(stdout.status, 1);
   assert.is(stdout.stderr, 'op map: stdout: no space left on device\n');
+});
+
+test('a full disk fails filter, slice and batch too, and --errors and --split files', async () => {
+  const input = '{"a":1}\n'.repeat(100_000);
+  for (const args of [['filter', 'true'], ['slice'], ['batch', '--size', '2'], ['filter', 'true', '-w', '2']]) {
+    const command = args[0]!;
+    const result = await runOp([...args, '--out', '/dev/full'], { input });
+    assert.is(result.status, 1, `${args.join(' ')} ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`^op ${command}: /dev/full: no space left on device$`, 'm'));
+  }
+  const errors = await runOp(['map', 'r.x.y', '--errors', '/dev/full'], { input: '1\n'.repeat(100_000) });
+  assert.is(errors.status, 1, errors.stderr);
+  assert.match(errors.stderr, /^op map: \/dev\/full: no space left on device; \d+ dead letters not written$/m);
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-full-'));
+  symlinkSync('/dev/full', join(dir, 'part-1.ndjson'));
+  const split = await runOp(['shard', '--split', join(dir, 'part-{rank}.ndjson'), '--world', '2'], { input });
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(split.status, 1, split.stderr);
+  assert.match(split.stderr, /part-1\.ndjson: no space left on device/);
 });
 
 test('a broken --errors pipe is a failure that counts the dead letters lost', async () => {
@@ -102,6 +163,45 @@ test('a dead letter carries the record as read, and every attempt gets a fresh c
   assert.equal(letter!.input, { a: 1 });
   assert.is(letter!.error.message, 'n=1');
   assert.is(letter!.attempts, 3);
+});
+
+test('a revoked Proxy, or a value whose toString and getters throw, is dead-lettered under its type name', async () => {
+  const handlers = [
+    '(() => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy })()',
+    '(() => { throw { get message() { throw 1 }, get name() { throw 1 }, toString() { throw 1 } } })()',
+    '(() => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy })()',
+  ];
+  for (const extra of [[], ['-w', '2'], ['-c', '4']]) {
+    for (const handler of handlers) {
+      const result = await runOp(['map', handler, '--errors', '/dev/stdout', '--quiet', ...extra], { input: '{"a":1}\n{"a":2}\n' });
+      assert.is(result.status, 3, `${handler} ${extra.join(' ')} ${result.stderr}`);
+      const letters = lines(result.stdout) as Array<{ line: number; input: unknown; error: { message: string } }>;
+      assert.equal(letters.map((letter) => letter.line), [1, 2]);
+      assert.equal(letters[0]!.input, { a: 1 });
+      assert.type(letters[0]!.error.message, 'string');
+    }
+    // Without --errors the run stops at the first, with its place.
+    const stopped = await runOp(['map', handlers[0]!, ...extra], { input: '{"a":1}\n' });
+    assert.is(stopped.status, 1);
+    assert.match(stopped.stderr, /^op map: stdin:1: /);
+  }
+});
+
+test('a dead letter carries the record as read in every executor, whether it threw or timed out', async () => {
+  const handler = 'r.a === 1 ? (r.a = 99, new Promise(() => setTimeout(() => {}, 60_000))) : (r.a = 99, (() => { throw new Error("no") })())';
+  for (const extra of [[], ['-w', '2'], ['-c', '4']]) {
+    const result = await runOp(['map', handler, '--timeout', '200', '--errors', '/dev/stdout', '--quiet', ...extra], { input: '{"a":1}\n{"a":2}\n', timeoutMs: 20_000 });
+    assert.is(result.status, 3, `${extra.join(' ')} ${result.stderr}`);
+    // Dead letters are written as they happen: with -c 4 the throw comes before the timeout.
+    const letters = (lines(result.stdout) as Array<{ line: number; input: unknown; error: { name: string } }>).sort((a, b) => a.line - b.line);
+    assert.equal(letters.map((letter) => [letter.line, letter.input, letter.error.name]), [[1, { a: 1 }, 'TimeoutError'], [2, { a: 2 }, 'Error']], extra.join(' '));
+  }
+});
+
+test('the -w ceiling and the --max-errors bound are documented in the help', async () => {
+  const help = await runOp(['map', '--help']);
+  assert.match(help.stdout.replace(/\s+/g, ' '), /At most 4 per core and one per 64 MiB of memory/);
+  assert.match(help.stdout.replace(/\s+/g, ' '), /with -w, up to N - 1 more may be dead-lettered/);
 });
 
 test('a thrown value that cannot be described is still dead-lettered', async () => {
@@ -212,6 +312,16 @@ test('shard --by key, merge --key and reduce refuse numbers beyond the range too
     const reduce = await runOp(['reduce', '--key', 'k', '--agg', 'count', ...extra], { input });
     assert.is(reduce.status, 1, `${extra.join(' ')} ${reduce.stderr}`);
     assert.match(reduce.stderr, /stdin:2: .*number out of range/);
+  }
+});
+
+test('--input-format json: the first bad value in a large input is placed at its line, with every value before it written', async () => {
+  for (const count of [1001, 200_000]) {
+    const input = '[\n' + Array.from({ length: count }, (_, k) => `{"k":${k}},\n`).join('') + 'x]\n';
+    const result = await runOp(['map', 'r.k', '--input-format', 'json'], { input });
+    assert.is(result.status, 1, String(count));
+    assert.is(lines(result.stdout).length, count);
+    assert.match(result.stderr, new RegExp(`^op map: stdin:${count + 2}: `), String(count));
   }
 });
 
