@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { OpError } from '../core/errors.js';
+import { OpError, UsageError } from '../core/errors.js';
 import { fsReason } from '../io/fs-reason.js';
 import type { Chunk, ChunkResult } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
@@ -88,6 +88,8 @@ export class Journal {
     const done = new Map<string, JournalEntry>();
     let fresh = true;
     if (existsSync(options.path)) {
+      // A device or a pipe cannot be read back on resume (/dev/full reads zeros without end).
+      if (!statSync(options.path).isFile()) throw new UsageError(`--journal ${options.path}: not a regular file; the journal is read back to resume`);
       let text: string;
       try {
         text = readFileSync(options.path, 'utf8');

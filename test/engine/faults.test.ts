@@ -136,6 +136,26 @@ test('a full disk fails filter, slice and batch too, and --errors and --split fi
   assert.match(split.stderr, /part-1\.ndjson: no space left on device/);
 });
 
+test('a write that fails on the journal, --out or --errors ends the run with exit 1, naming the file', async () => {
+  // A file size limit makes the writes past 256 KiB fail (EFBIG), as a full disk would (ENOSPC).
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-fsize-'));
+  const limited = (args: string) => runProcess('bash', ['-c', `trap "" XFSZ; ulimit -f 256; seq 1 300000 | exec "${process.execPath}" "${OP}" ${args}`], { cwd: dir });
+  const journal = await limited('map r --journal j.ndjson > /dev/null');
+  assert.is(journal.status, 1, journal.stderr);
+  assert.match(journal.stderr, /^op map: --journal j\.ndjson: cannot write: file too large$/m);
+  const out = await limited('map r --out o.ndjson');
+  assert.is(out.status, 1, out.stderr);
+  assert.match(out.stderr, /^op map: o\.ndjson: file too large$/m);
+  const errors = await limited('map r.x.y --errors e.ndjson');
+  assert.is(errors.status, 1, errors.stderr);
+  assert.match(errors.stderr, /^op map: e\.ndjson: file too large; \d+ dead letters not written$/m);
+  // A journal that is not a file (it could never be read back) is refused.
+  const device = await runOp(['map', 'r', '--journal', '/dev/full'], { input: '1\n' });
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(device.status, 2, device.stderr);
+  assert.match(device.stderr, /--journal \/dev\/full: not a regular file/);
+});
+
 test('a broken --errors pipe is a failure that counts the dead letters lost', async () => {
   const result = await runProcess('bash', ['-c', `seq 1 50000 | "${process.execPath}" "${OP}" map 'r.x.y' --errors >(head -1 > /dev/null)`]);
   assert.is(result.status, 1);
