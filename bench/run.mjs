@@ -78,6 +78,7 @@ const CASES = [
   // The filter loop in raw-map's shape: parse, test, and stringify what is kept.
   compare({ name: 'filter-loop', group: 'filter', baseline: { label: 'raw-map as a filter', argv: [NODE, RAW_MAP, FILTER_LOOP_FN] }, subject: op('filter', FILTER_EXPR), target: 0.85, verify: 'lines' }),
   memory({ name: 'rss', subject: op('map', MAP_EXPR), limitMiB: 100 }),
+  rangeScan({ name: 'range-scan', expr: MAP_EXPR, target: 0.02 }),
   stalled({ name: 'stall', subject: op('map', MAP_EXPR), baseline: rawMap(MAP_FN), limitMiB: 120 }),
   startup({ name: 'startup', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op --version', argv: [NODE, OP, '--version'] }, target: 2 }),
   startup({ name: 'startup-map', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op map r </dev/null', argv: [NODE, OP, 'map', 'r'] } }),
@@ -147,6 +148,33 @@ function gzipInput({ name, expr }) {
       const { base: z, subject: s } = await alternate(ctx.runs, () => measure(baseline(gz), { input: '/dev/null' }), () => measure(subject(gz), { input: '/dev/null' }));
       const ratio = median(s.seconds) / median(z.seconds);
       return [{ ...base, baseS: median(z.seconds), subjectS: median(s.seconds), ratio: ratio.toFixed(2), rss: Math.max(...s.peakKiB), ok: note.startsWith('OUTPUT') ? false : null, note: `${note}; ${mib(statSync(gz).size / 1024)} MiB gzipped` }];
+    },
+  };
+}
+
+/**
+ * The cost of the check for numbers beyond the double range, as a share of `op map` over
+ * the main input: bench/range-scan.mjs times the check alone over the same 64 KiB chunks op
+ * reads (median of 5 passes), and `op map` runs in the same bench run.
+ */
+function rangeScan({ name, expr, target }) {
+  return {
+    name,
+    group: 'map',
+    async run(ctx) {
+      const input = await ctx.data(ctx.records);
+      const scan = { label: 'range check alone', argv: [NODE, join(root, 'bench', 'range-scan.mjs'), input] };
+      const maps = [];
+      const scans = [];
+      let flagged = 0;
+      for (let run = 0; run < ctx.runs; run++) {
+        maps.push((await measure(op('map', expr), { input })).seconds);
+        const probe = JSON.parse((await measure(scan, { input: '/dev/null', capture: true })).stdout.toString());
+        scans.push(probe.scanMs / 1000);
+        flagged = probe.flagged;
+      }
+      const ratio = median(scans) / median(maps);
+      return [{ name, baseline: 'op map', subject: 'range check alone', baseS: median(maps), subjectS: median(scans), ratio: ratio.toFixed(3), target: `≤ ${target}`, rss: null, ok: ratio <= target, note: `share of op map's time; ${flagged} blocks flagged` }];
     },
   };
 }
