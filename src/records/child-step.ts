@@ -1,4 +1,5 @@
-import { OpError, type Kind } from '../core/errors.js';
+import { OpError, TimeoutError, type Kind } from '../core/errors.js';
+import { isInstance } from '../core/is-instance.js';
 import { ExecChild, showArgv } from '../handler/exec-child.js';
 import { childEnv } from '../handler/exec-env.js';
 import { ReplyError } from '../handler/reply-error.js';
@@ -19,6 +20,8 @@ export interface ChildStepSpec {
 interface Waiting {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** The line it was sent as, to send again to a child that replaces a stuck one. */
+  line: Buffer;
 }
 
 /**
@@ -74,7 +77,8 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
     return new ExecChild(
       { argv: spec.argv, env, label, prefix: `[op ${label}] ` },
       {
-        data: (_child, chunk) => {
+        data: (from, chunk) => {
+          if (from !== child) return;
           held += chunk.toString('utf8');
           let nl = held.indexOf('\n');
           while (nl >= 0) {
@@ -85,6 +89,8 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
         },
         stdoutClosed: (closed) => closed.terminate(),
         ended: (ended, end) => {
+          // A child replaced after a timeout: its values went to the new one.
+          if (replaced.delete(ended)) return;
           if (child === ended) child = undefined;
           const why = end.spawnError ? end.spawnError.message : end.signal ? `killed by ${end.signal}` : `exit status ${end.code}`;
           const tail = ended.tail.text().trim();
@@ -93,19 +99,54 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
       },
     );
   };
+  /** Children ended on purpose after a timeout, whose end fails nothing. */
+  const replaced = new Set<ExecChild>();
+  /**
+   * A value timed out (--timeout): the child is stuck on it, and every value behind it would
+   * time out too. The child is ended (TERM, KILL later) and a fresh one gets the other
+   * values it held, in order, without using an attempt; the timed-out value has failed.
+   */
+  const replace = (stuck: Waiting): void => {
+    const old = child;
+    if (!old) return;
+    const index = ordered.indexOf(stuck);
+    if (index >= 0) ordered.splice(index, 1);
+    for (const [id, one] of waiting) if (one === stuck) waiting.delete(id);
+    replaced.add(old);
+    child = undefined;
+    old.terminate();
+    const rest = json ? [...waiting.values()] : ordered;
+    if (rest.length === 0) return;
+    try {
+      child = start();
+    } catch (error) {
+      return failAll(error);
+    }
+    for (const one of rest) child.write(one.line);
+  };
   const stop = (): void => child?.kill();
-  const fn = (value: unknown): Promise<unknown> => {
+  const fn = (value: unknown, ctx?: { signal: AbortSignal }): Promise<unknown> => {
     child ??= start();
     const id = nextId++;
     const text = JSON.stringify(value) ?? 'null';
+    // With --side, the version this value is to see, as op map --protocol json -- CMD sends it.
+    const side = shared.side && spec.sideDir !== undefined ? `"sideVersion":${shared.side.current().version},` : '';
+    const line = Buffer.from(json ? `{"id":${id},${side}"${kind === 'batch' ? 'records' : 'record'}":${text}}\n` : `${text}\n`);
+    let one: Waiting | undefined;
     const reply = new Promise<unknown>((resolve, reject) => {
-      const one = { resolve, reject };
+      one = { resolve, reject, line };
       if (json) waiting.set(id, one);
       else ordered.push(one);
     });
-    // With --side, the version this value is to see, as op map --protocol json -- CMD sends it.
-    const side = shared.side && spec.sideDir !== undefined ? `"sideVersion":${shared.side.current().version},` : '';
-    child.write(Buffer.from(json ? `{"id":${id},${side}"${kind === 'batch' ? 'records' : 'record'}":${text}}\n` : `${text}\n`));
+    // With --timeout the call gets a signal that aborts with a TimeoutError (call-handler.ts).
+    ctx?.signal?.addEventListener(
+      'abort',
+      () => {
+        if (isInstance(ctx.signal.reason, TimeoutError) && (ordered.includes(one!) || waiting.get(id) === one)) replace(one!);
+      },
+      { once: true },
+    );
+    child.write(line);
     return reply;
   };
   return {

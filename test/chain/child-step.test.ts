@@ -12,7 +12,9 @@ const TIMES_TEN = 'import sys, json\nfor line in sys.stdin:\n    r = json.loads(
 const FAILS_SEVEN = 'from opkit import run\ndef handle(r, ctx):\n    if r["n"] % 100 == 7:\n        raise ValueError("seven")\n    return {**r, "py": r["n"] * 10}\nrun(handle)\n';
 // Says its pid, then echoes.
 const SAYS_PID = 'import os, sys\nprint("pid", os.getpid(), file=sys.stderr)\nfor line in sys.stdin:\n    print(line, end="")\n';
-const work = scratch({ 'in.ndjson': INPUT, 'ten.py': TIMES_TEN, 'seven.py': FAILS_SEVEN, 'pid.py': SAYS_PID, 'steps.chain': "map '({n: r.n})'\nmap -- python3 ten.py then\nfilter 'r.n % 2'\n" });
+// Never answers the value 3; echoes every other.
+const STUCK_ON_THREE = 'import sys, time\nfor line in sys.stdin:\n    if line.strip() == "3":\n        time.sleep(3600)\n    print(line, end="", flush=True)\n';
+const work = scratch({ 'stuck.py': STUCK_ON_THREE, 'in.ndjson': INPUT, 'ten.py': TIMES_TEN, 'seven.py': FAILS_SEVEN, 'pid.py': SAYS_PID, 'steps.chain': "map '({n: r.n})'\nmap -- python3 ten.py then\nfilter 'r.n % 2'\n" });
 test.after(() => work.remove());
 
 test("a -- CMD step anywhere in a chain: the output is the pipe's, inline and with -w 2", async () => {
@@ -23,6 +25,16 @@ test("a -- CMD step anywhere in a chain: the output is the pipe's, inline and wi
     const chain = await runOp(['map', '({n: r.n})', 'then', 'map', '--', 'python3', 'ten.py', 'then', 'filter', 'r.n % 2', ...workers, 'then', 'map', '({...r, last: true})', '--in', 'in.ndjson'], { cwd: work.dir, env: { OP_CHUNK_BYTES: '2048' } });
     assert.is(chain.status, 0, chain.stderr);
     assert.is(chain.stdout, pipe.stdout);
+  }
+});
+
+test('--timeout on a -- CMD step: the stuck child is replaced, and the values behind the stuck one reach the new child', async () => {
+  for (const workers of [[], ['-w', '2']]) {
+    const result = await runOp(['map', 'r', '--errors', '/dev/stderr', '--quiet', ...workers, 'then', 'map', '--timeout', '1000', '--', 'python3', 'stuck.py'], { cwd: work.dir, input: '1\n2\n3\n4\n5\n6\n', timeoutMs: 30_000 });
+    assert.is(result.status, 3, result.stderr);
+    assert.equal(lines(result.stdout), [1, 2, 4, 5, 6], workers.join(' '));
+    const letters = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { line: number; error: { name: string } });
+    assert.equal(letters.map((letter) => [letter.line, letter.error.name]), [[3, 'TimeoutError']], workers.join(' '));
   }
 });
 
