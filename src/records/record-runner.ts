@@ -226,8 +226,8 @@ export class RecordRunner {
     if (isA(error, OutputError)) return this.fail(error, 'serialize', job);
     // A step of a chain failed after its own retries: dead-lettered under the step's name.
     if (isA(error, StepError)) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
-    // A failure that already stops the run (a record's, without --errors) passes through.
-    if (isA(error, RecordError)) throw error;
+    // A failure that already stops the run (a record's without --errors, or --max-errors reached) passes through.
+    if (isA(error, RecordError) || isA(error, ErrorLimitReached)) throw error;
     if (job.attempt > this.options.retries || this.options.shared.signal.aborted || isFinal(error)) return this.fail(error, this.options.stage ?? this.options.kind, job);
     return this.retry(job);
   }
@@ -272,9 +272,13 @@ export class RecordRunner {
   }
 }
 
-/** The failure that stops a run after `--max-errors N` failed records. */
+/** The failure that stops a run after `--max-errors N` failed records: never a record's own failure. */
+class ErrorLimitReached extends OpError {}
+
 export function maxErrorsReached(errors: number, max: number, place?: { source: string; line: number }): OpError {
-  return new OpError(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
+  const error = new ErrorLimitReached(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
+  error.name = 'OpError';
+  return error;
 }
 
 /** `instanceof` that never throws: a hostile thrown value (a revoked Proxy) fails its record, not the run. */

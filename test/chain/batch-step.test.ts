@@ -76,4 +76,20 @@ test('without --errors a failure before the batch step names its own line; two b
   assert.match(two.stderr, 'step 2: a chain holds one batch step');
 });
 
+test('--max-errors with a failing batch step: each failed record is counted and dead-lettered once, and the stats balance', async () => {
+  const input = Array.from({ length: 100 }, (_, k) => `${k + 1}\n`).join('');
+  const failing = 'r.includes(35) || r.includes(75) ? (() => { throw new Error("x") })() : r';
+  for (const [max, errors] of [[10, 10], [20, 20]] as const) {
+    const result = await runOp(['map', 'r', 'then', 'batch', '--size', '10', failing, '--errors', '/dev/stdout', '--max-errors', String(max), '--stats', '--quiet'], { input });
+    assert.is(result.status, 1, result.stderr);
+    const letters = result.stdout.split('\n').filter((line) => line.startsWith('{"source"')).map((line) => JSON.parse(line) as { line: number; error: { message: string } });
+    assert.is(letters.length, errors, String(max));
+    assert.is(new Set(letters.map((letter) => letter.line)).size, errors, 'no record twice');
+    for (const letter of letters) assert.is(letter.error.message, 'x');
+    const stats = JSON.parse(result.stderr.split('\n').find((line) => line.startsWith('{"in"'))!) as { in: number; out: number; dropped: number; errors: number };
+    assert.is(stats.errors, errors);
+    assert.is(stats.in, stats.out + stats.dropped + stats.errors, 'the stats balance');
+  }
+});
+
 test.run();
