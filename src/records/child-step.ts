@@ -120,7 +120,8 @@ export function loadChildStep(spec: ChildStepSpec, kind: Kind, label: string, sh
     try {
       child = start();
     } catch (error) {
-      return failAll(error);
+      failAll(error);
+      return;
     }
     for (const one of rest) child.write(one.line);
   };
