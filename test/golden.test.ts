@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OP, ROOT, runProcess } from './helpers/run-op.js';
+import { OP, ROOT, runProcess, type RunResult } from './helpers/run-op.js';
 
 /**
  * Golden cases: test/cases/<command>/<name>/ holds `cmd` (a shell line run in that
@@ -26,31 +26,72 @@ function asNode20(text: string): string {
   return text.replace(/( in JSON at position \d+) \(line \d+ column \d+\)/g, '$1');
 }
 
-for (const command of readdirSync(CASES).sort()) {
-  for (const name of readdirSync(join(CASES, command)).sort()) {
-    const dir = join(CASES, command, name);
-    test(`${command}/${name}`, async () => {
-      const cmd = readFileSync(join(dir, 'cmd'), 'utf8').trim();
-      const input = existsSync(join(dir, 'input')) ? readFileSync(join(dir, 'input')) : '';
-      const result = await runProcess('/bin/sh', ['-c', cmd], {
-        cwd: dir,
-        input,
-        env: { PATH: `${bin}:${process.env.PATH ?? ''}`, FIXTURES: join(ROOT, 'fixtures'), OP_RANK: '', RANK: '', SLURM_PROCID: '', JOB_COMPLETION_INDEX: '' },
-      });
-      const status = `${result.status ?? result.signal}\n`;
-      result.stdout = asNode20(result.stdout);
-      result.stderr = asNode20(result.stderr);
-      if (update) {
-        writeFileSync(join(dir, 'expout'), result.stdout);
-        writeFileSync(join(dir, 'experr'), result.stderr);
-        writeFileSync(join(dir, 'status'), status);
-        return;
-      }
-      assert.is(result.stdout, readFileSync(join(dir, 'expout'), 'utf8'), 'stdout');
-      assert.is(result.stderr, readFileSync(join(dir, 'experr'), 'utf8'), 'stderr');
-      assert.is(status, readFileSync(join(dir, 'status'), 'utf8'), 'exit status');
-    });
+interface Case {
+  name: string;
+  dir: string;
+  cmd: string;
+  /** Its outcome depends on time (a --timeout, a sleep, a signal): run alone, never beside another case. */
+  timed: boolean;
+}
+
+const cases: Case[] = readdirSync(CASES)
+  .sort()
+  .flatMap((command) =>
+    readdirSync(join(CASES, command))
+      .sort()
+      .map((name) => {
+        const dir = join(CASES, command, name);
+        const cmd = readFileSync(join(dir, 'cmd'), 'utf8').trim();
+        return { name: `${command}/${name}`, dir, cmd, timed: /timeout|sleep|kill/.test(cmd) };
+      }),
+  );
+
+function runCase({ dir, cmd }: Case): Promise<RunResult> {
+  const input = existsSync(join(dir, 'input')) ? readFileSync(join(dir, 'input')) : '';
+  return runProcess('/bin/sh', ['-c', cmd], {
+    cwd: dir,
+    input,
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, FIXTURES: join(ROOT, 'fixtures'), OP_RANK: '', RANK: '', SLURM_PROCID: '', JOB_COMPLETION_INDEX: '' },
+  });
+}
+
+/**
+ * Each case is a whole op start-up (or several), mostly waiting on it: the cases after the
+ * current one start early, AHEAD at a time, each in its own folder. The window stops at a
+ * timed case, which runs with nothing beside it.
+ */
+const AHEAD = 3;
+const started = new Map<number, Promise<RunResult>>();
+function startAhead(from: number): void {
+  for (let k = from; k < Math.min(cases.length, from + AHEAD + 1); k++) {
+    if (cases[k]!.timed) break;
+    if (started.has(k)) continue;
+    const run = runCase(cases[k]!);
+    // Awaited by its own test; until then a failure must not count as unhandled.
+    run.catch(() => {});
+    started.set(k, run);
   }
+}
+
+for (const [k, golden] of cases.entries()) {
+  const { dir } = golden;
+  test(golden.name, async () => {
+    if (!golden.timed) startAhead(k);
+    const result = golden.timed ? await runCase(golden) : await started.get(k)!;
+    started.delete(k);
+    const status = `${result.status ?? result.signal}\n`;
+    result.stdout = asNode20(result.stdout);
+    result.stderr = asNode20(result.stderr);
+    if (update) {
+      writeFileSync(join(dir, 'expout'), result.stdout);
+      writeFileSync(join(dir, 'experr'), result.stderr);
+      writeFileSync(join(dir, 'status'), status);
+      return;
+    }
+    assert.is(result.stdout, readFileSync(join(dir, 'expout'), 'utf8'), 'stdout');
+    assert.is(result.stderr, readFileSync(join(dir, 'experr'), 'utf8'), 'stderr');
+    assert.is(status, readFileSync(join(dir, 'status'), 'utf8'), 'exit status');
+  });
 }
 
 test.run();
