@@ -160,11 +160,15 @@ export class ExecChild {
    */
   async started(maxMs: number, fallbackMs: number): Promise<void> {
     const begun = Date.now();
+    // Asleep at two looks in a row: a program starting up may sleep for a moment on its way
+    // (a Python that is about to fail on a syntax error was once seen asleep, and taken as started).
+    let asleepBefore = false;
     for (let wait = 1; !this.end; wait = Math.min(wait * 2, 20)) {
       const pid = this.pid;
       const asleep = pid === undefined ? false : isTreeAsleep(pid);
       const elapsed = Date.now() - begun;
-      if (asleep === true || elapsed >= maxMs || (asleep === undefined && elapsed >= fallbackMs)) break;
+      if ((asleep === true && asleepBefore) || elapsed >= maxMs || (asleep === undefined && elapsed >= fallbackMs)) break;
+      asleepBefore = asleep === true;
       await Promise.race([sleep(wait), this.ended]);
     }
     this.startedAt = Date.now();
