@@ -25,7 +25,8 @@ function main() {
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   const pkgText = readFileSync(join(root, 'package.json'), 'utf8');
   const pkg = JSON.parse(pkgText);
-  const commands = Object.values(manifest.commands).filter((command) => !command.hidden);
+  // Every command, hidden ones too (op help): hidden keeps a command out of `op --help`, not out of man.
+  const commands = Object.values(manifest.commands);
 
   const pages = new Map([['op.1', renderOverview(pkg, commands)]]);
   for (const command of commands) pages.set(pageName(command.id), renderCommand(pkg, command, commands));
