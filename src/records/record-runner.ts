@@ -1,5 +1,6 @@
 import { waitBeforeRetry } from '../core/backoff.js';
 import { OpError, OutputError, RecordError, causeParts, describeCause, type InputError, type Kind, type Stage } from '../core/errors.js';
+import { isInstance } from '../core/is-instance.js';
 import type { HandlerFn } from '../handler/load-handler.js';
 import { RecordContext, type SharedContext } from '../handler/record-context.js';
 import { removeWorkdir } from '../handler/workdir.js';
@@ -223,11 +224,11 @@ export class RecordRunner {
   }
 
   private recover(error: unknown, job: Job): string | Promise<string> {
-    if (isA(error, OutputError)) return this.fail(error, 'serialize', job);
+    if (isInstance(error, OutputError)) return this.fail(error, 'serialize', job);
     // A step of a chain failed after its own retries: dead-lettered under the step's name.
-    if (isA(error, StepError)) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
+    if (isInstance(error, StepError)) return this.fail(error.stepCause, error.stage!, { ...job, attempt: error.attempts });
     // A failure that already stops the run (a record's without --errors, or --max-errors reached) passes through.
-    if (isA(error, RecordError) || isA(error, ErrorLimitReached)) throw error;
+    if (isInstance(error, RecordError) || isInstance(error, ErrorLimitReached)) throw error;
     if (job.attempt > this.options.retries || this.options.shared.signal.aborted || isFinal(error)) return this.fail(error, this.options.stage ?? this.options.kind, job);
     return this.retry(job);
   }
@@ -279,15 +280,6 @@ export function maxErrorsReached(errors: number, max: number, place?: { source: 
   const error = new ErrorLimitReached(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
   error.name = 'OpError';
   return error;
-}
-
-/** `instanceof` that never throws: a hostile thrown value (a revoked Proxy) fails its record, not the run. */
-function isA<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
-  try {
-    return value instanceof type;
-  } catch {
-    return false;
-  }
 }
 
 /** A failure that says no retry can help (`retryable: false`) goes straight to the dead letters. */
