@@ -1,6 +1,7 @@
-// What the benchmark scripts share: their generated inputs and a way to capture a command's output.
+// What the benchmark scripts share: their generated inputs, a way to capture a command's output,
+// and a process's peak RSS.
 import { spawn } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,4 +49,30 @@ export function capture(argv, file) {
     child.on('error', reject);
     child.on('close', (status) => (status === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${argv.join(' ')}: exit ${status}`))));
   });
+}
+
+/** Polls /proc/PID/status VmHWM every 20 ms; VmHWM only grows, so the last reading before exit stands. */
+export function pollPeak(pid) {
+  let peak = 0;
+  const read = () => {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readStatus(pid));
+    if (match) peak = Math.max(peak, Number(match[1]));
+  };
+  read();
+  const timer = setInterval(read, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** /proc/PID/status, or '' once the process is gone. */
+export function readStatus(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -28,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SHARED, ensureFile, pipeChild } from './bench-files.mjs';
+import { SHARED, ensureFile, pipeChild, pollPeak, readStatus } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -220,31 +220,6 @@ function run(argv, file, output) {
       else resolve({ stdout: Buffer.concat(out), opKiB, treeKiB, cpu: user + system });
     });
   });
-}
-
-/** Polls /proc/PID/status VmHWM every 20 ms; VmHWM only grows, so the last reading before exit stands. */
-function pollPeak(pid) {
-  let peak = 0;
-  const read = () => {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readStatus(pid));
-    if (match) peak = Math.max(peak, Number(match[1]));
-  };
-  read();
-  const timer = setInterval(read, 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      return peak;
-    },
-  };
-}
-
-function readStatus(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** The program /usr/bin/time started (its pid until it has one). */

@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pollPeak } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
@@ -334,25 +335,6 @@ async function alternate(runs, runBase, runSubject) {
     }
   }
   return { base, subject };
-}
-
-function pollPeak(pid) {
-  let peak = 0;
-  const read = () => {
-    try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (match) peak = Math.max(peak, Number(match[1]));
-    } catch {
-      // The process has exited; VmHWM only grows, so the last reading stands.
-    }
-  };
-  const timer = setInterval(read, 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      return peak;
-    },
-  };
 }
 
 /** /proc/<pid>/io rchar: bytes read by read(2) and pread(2), including the modules loaded at start. */
