@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { OpError, UsageError } from '../core/errors.js';
 import { fsReason } from '../io/fs-reason.js';
@@ -9,13 +9,13 @@ import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
 import { checkHeader, type JournalHeader } from './journal-header.js';
 import { RecordKeys, unitLines, unitSize } from './journal-keys.js';
+import { TaskSizer } from '../executors/task-sizer.js';
 
 /** One unit of a chunk, by the lines it spans (the last tags its output piece). */
 interface JournalUnit {
   key: string;
   lines: number[];
 }
-import { TaskSizer } from '../executors/task-sizer.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 
@@ -87,9 +87,10 @@ export class Journal {
   static async open(options: JournalOptions): Promise<Journal> {
     const done = new Map<string, JournalEntry>();
     let fresh = true;
-    if (existsSync(options.path)) {
+    const found = statSync(options.path, { throwIfNoEntry: false });
+    if (found) {
       // A device or a pipe cannot be read back on resume (/dev/full reads zeros without end).
-      if (!statSync(options.path).isFile()) throw new UsageError(`--journal ${options.path}: not a regular file; the journal is read back to resume`);
+      if (!found.isFile()) throw new UsageError(`--journal ${options.path}: not a regular file; the journal is read back to resume`);
       let text: string;
       try {
         text = readFileSync(options.path, 'utf8');
