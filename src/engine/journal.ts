@@ -8,14 +8,8 @@ import type { DeadLetter } from '../records/record-runner.js';
 import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
 import { checkHeader, type JournalHeader } from './journal-header.js';
-import { RecordKeys, unitLines, unitSize } from './journal-keys.js';
+import { RecordKeys, unitLastLine, unitLines, unitSize, type ChunkUnits } from './journal-keys.js';
 import { TaskSizer } from '../executors/task-sizer.js';
-
-/** One unit of a chunk, by the lines it spans (the last tags its output piece). */
-interface JournalUnit {
-  key: string;
-  lines: number[];
-}
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 
@@ -158,8 +152,7 @@ export class Journal {
     // Measured on what ran: journaled records took no time.
     const ran = count - takenCount;
     if (ran > 0) this.sizer.record(Math.round((chunk.bytes.length * ran) / count), result.ms);
-    const list: JournalUnit[] = units.keys.map((key, k) => ({ key, lines: unitLines(units, k) }));
-    return this.merge(list, taken ?? list.map(() => undefined), result);
+    return this.merge(units, taken, result);
   }
 
   /** Bytes the next chunk should aim for: at most `max`, the executor's own size. */
@@ -196,7 +189,7 @@ export class Journal {
   }
 
   /** Fresh results by line, merged with the journaled ones; the fresh ones are appended to the journal. */
-  private merge(units: JournalUnit[], taken: Array<JournalEntry | undefined>, result: ChunkResult): ChunkResult {
+  private merge(units: ChunkUnits, taken: Array<JournalEntry | undefined> | undefined, result: ChunkResult): ChunkResult {
     const pieces = new Map<number, string>();
     const lines = result.outLines ?? [];
     for (let k = 0; k < lines.length; k++) {
@@ -210,7 +203,7 @@ export class Journal {
     for (let k = 0; k < sideAt.length; k += 2) sides.set(sideAt[k]!, sideAt[k + 1]!);
     const letters = new Map<number, DeadLetter[]>();
     for (const letter of result.deadLetters) letters.set(letter.line, [...(letters.get(letter.line) ?? []), letter]);
-    const lettersOf = (unit: JournalUnit): DeadLetter[] => (letters.size === 0 ? NONE : unit.lines.flatMap((line) => letters.get(line) ?? []));
+    const lettersOf = (k: number): DeadLetter[] => (letters.size === 0 ? NONE : unitLines(units, k).flatMap((line) => letters.get(line) ?? []));
     const merged = { ...emptyResult(), stats: result.stats, failure: result.failure, ms: result.ms };
     let text = '';
     let entries = '';
@@ -226,24 +219,24 @@ export class Journal {
       }
     };
     const fresh: number[] = [];
-    for (let k = 0; k < units.length; k++) {
-      const unit = units[k]!;
-      const entry = taken[k];
+    for (let k = 0; k < units.keys.length; k++) {
+      const entry = taken?.[k];
       if (entry) {
-        this.resumed += unit.lines.length;
-        addStats(merged.stats, entryStats(entry, unit.lines.length));
+        const size = unitSize(units, k);
+        this.resumed += size;
+        addStats(merged.stats, entryStats(entry, size));
         deliver(entry.out, entry.deadLetters);
         continue;
       }
-      const last = unit.lines[unit.lines.length - 1]!;
+      const last = unitLastLine(units, k);
       const out = pieces.get(last);
-      const dead = lettersOf(unit);
+      const dead = lettersOf(k);
       // Not finished: the run stopped before it (or, in order, at it).
       if (out === undefined && dead.length === 0) {
         if (this.options.ordered) break;
         continue;
       }
-      entries += formatEntry({ key: unit.key, status: dead.length > 0 ? 'dead' : 'ok', out: out ?? '', deadLetters: dead, sideVersion: sides.get(last) });
+      entries += formatEntry({ key: units.keys[k]!, status: dead.length > 0 ? 'dead' : 'ok', out: out ?? '', deadLetters: dead, sideVersion: sides.get(last) });
       count++;
       if (this.options.ordered) deliver(out ?? '', dead);
       else fresh.push(k);
@@ -251,9 +244,9 @@ export class Journal {
     // Unordered: the fresh records in the order they completed.
     if (!this.options.ordered) {
       const order = new Map(lines.map((line, k) => [line, k]));
-      const lastLine = (k: number): number => units[k]!.lines[units[k]!.lines.length - 1]!;
+      const lastLine = (k: number): number => unitLastLine(units, k);
       fresh.sort((x, y) => (order.get(lastLine(x)) ?? -1) - (order.get(lastLine(y)) ?? -1));
-      for (const k of fresh) deliver(pieces.get(lastLine(k)) ?? '', lettersOf(units[k]!));
+      for (const k of fresh) deliver(pieces.get(lastLine(k)) ?? '', lettersOf(k));
     }
     if (text) merged.out.push(text);
     if (count > 0) this.seqOf.set(merged, this.append(entries, count));
