@@ -277,9 +277,7 @@ export class RecordRunner {
 class ErrorLimitReached extends OpError {}
 
 export function maxErrorsReached(errors: number, max: number, place?: { source: string; line: number }): OpError {
-  const error = new ErrorLimitReached(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
-  error.name = 'OpError';
-  return error;
+  return new ErrorLimitReached(`stopped after ${errors} failed records (--max-errors ${max})`, { place });
 }
 
 /** A failure that says no retry can help (`retryable: false`) goes straight to the dead letters. */
