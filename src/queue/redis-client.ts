@@ -72,6 +72,10 @@ export async function openLink(options: LinkOptions): Promise<RedisLink> {
   const client = createClient({
     url: options.url,
     name: options.name,
+    // CLIENT SETINFO is Redis 7.2+: on 7.0 each connect would get two error replies, and a
+    // reply that goes one command early after a lost connection would hand one of them to a
+    // command of ours.
+    disableClientInfo: true,
     socket: {
       connectTimeout: 5000,
       reconnectStrategy: (retries: number, cause: Error) => {

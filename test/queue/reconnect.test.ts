@@ -45,8 +45,9 @@ test('a read blocked when its connection is killed comes back after the reconnec
 
 test('acks cut by a killed connection are repeated, and each result is added exactly once', async () => {
   const name = `rc-ack-${process.pid}`;
-  for (let i = 0; i < 2000; i++) void queue.link.send(['XADD', queue.keys.in, '*', 'd', String(i)]);
-  await queue.link.send(['PING']);
+  const adds: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 2000; i++) adds.push(queue.link.send(['XADD', queue.keys.in, '*', 'd', String(i)]));
+  await Promise.all(adds);
   const consumer = await QueueConsumer.open({ queue: queue.url, consumer: name, heartbeat: false });
   try {
     const got = await consumer.read(2000, 0);
