@@ -3,7 +3,8 @@ import type { BatchLimits } from '../records/batcher.js';
 import { loadConfig } from '../handler/load-config.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { classifyHandler } from '../handler/load-handler.js';
-import { runOperator } from '../engine/run-operator.js';
+import type { OperatorOptions } from '../engine/run-operator.js';
+import { startThreadsEarly } from '../engine/chunk-setup.js';
 import { parseDuration, parseSideSpecs, type SideSpec } from '../engine/side-specs.js';
 import { resolveWorkers } from '../executors/resolve-workers.js';
 import type { Kind } from '../core/errors.js';
@@ -72,7 +73,7 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
   try {
     checkCommandFlags(flags, argv);
     const { rank, world } = resolveRank({}, process.env, { required: false });
-    return await runOperator({
+    const options: OperatorOptions = {
       command,
       kind,
       handler: argv ? { type: 'command', argv, protocol: flags.protocol ?? 'lines' } : handlerText === undefined ? { type: 'builtin', name: kind === 'batch' ? 'group' : 'flatten' } : classifyHandler(handlerText),
@@ -103,7 +104,11 @@ export async function runHandlerCommand(command: string, kind: Kind, handlerText
       ...sideOptions(flags),
       steps,
       queue: queueOptions(flags),
-    });
+    };
+    // The threads start on the other core while the engine's modules load here.
+    options.early = startThreadsEarly(options);
+    const { runOperator } = await import('../engine/run-operator.js');
+    return await runOperator(options);
   } catch (error) {
     reportError(error, command, flags.debug);
     return process.exitCode as number;

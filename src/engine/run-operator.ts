@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { EXIT } from '../core/exit-codes.js';
-import { UnsettledError, type Kind, type Stage } from '../core/errors.js';
+import { OpError, UnsettledError, type Kind, type Stage } from '../core/errors.js';
 import type { Executor } from '../executors/executor.js';
 import { loadHandler, type HandlerSpec, type LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
@@ -13,6 +13,7 @@ import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { failedRecords } from '../records/failed-records.js';
 import { loadChain, type StepSetup } from '../records/run-steps.js';
 import { ChunkRing } from './chunk-ring.js';
+import { chunkSetup } from './chunk-setup.js';
 import { SideInputs } from './side-inputs.js';
 import type { SideSpec } from './side-specs.js';
 import { Delivery } from './deliver-results.js';
@@ -74,6 +75,11 @@ export interface OperatorOptions {
   steps?: StepSetup[] | undefined;
   /** `--from URL`: records come from a queue instead of `inputs` (engine/queue-source.ts). */
   queue?: QueueOptions | undefined;
+  /**
+   * The worker threads, started while this module loaded (startThreadsEarly). The run
+   * takes them as its executor; a run that fails before it does ends them.
+   */
+  early?: Promise<Executor> | undefined;
 }
 
 /**
@@ -83,6 +89,25 @@ export interface OperatorOptions {
  * everything before it has been written.
  */
 export async function runOperator(options: OperatorOptions): Promise<number> {
+  const early = options.early;
+  if (early === undefined) return await runTrunk(options, undefined);
+  const taken = { early: false };
+  try {
+    return await runTrunk(options, taken);
+  } finally {
+    if (!taken.early) await endUnused(early);
+  }
+}
+
+/** Threads started early for a run that ended before it took them: ended at once, their setup() not waited for. */
+async function endUnused(early: Promise<Executor>): Promise<void> {
+  const executor = await early.catch(() => undefined);
+  if (!executor) return;
+  await executor.abort(new OpError('the run ended before it started'));
+  await executor.close().catch(() => undefined);
+}
+
+async function runTrunk(options: OperatorOptions, taken: { early: boolean } | undefined): Promise<number> {
   checkInputs(options.inputs);
   // Before any output is opened (and truncated): a run never reads what it writes.
   refuseSameFile(options.inputs, options.errors === undefined ? [options.output] : [options.output, options.errors]);
@@ -104,7 +129,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   let endProgress: (() => void) | undefined;
   try {
     journal = options.journal && (await openJournal(options));
-    const executor = await startExecutor(options, setup, handler, stop, side);
+    const executor = await startExecutor(options, setup, handler, stop, side, taken);
     const delivered = new Delivery({ sink, errorSink, maxErrors: options.maxErrors, ordered: !options.unordered, beforeWrite: journal && ((result, more) => journal!.durable(result, more)) });
     delivery = delivered;
     if (options.progress) {
@@ -152,7 +177,7 @@ async function pumpQueue(...args: Parameters<typeof import('./queue-source.js').
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
 async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
   // With a journal, results wait for their fsync while later chunks are read and run.
-  const ring = new ChunkRing(executor.capacity + 1 + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
+  const ring = new ChunkRing(executor.capacity + 1 + (executor.spareSlots ?? 0) + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
   const halted = (): boolean => stop.stopped || delivery.failed;
   // A stop lets records in flight finish for --stop-timeout; then they are given up on and named.
   const releaseStop = stop.onStop(() => {
@@ -243,7 +268,11 @@ function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResu
   return failedRecords([{ line: chunk.firstLine, text: '' }], chunk.source, overlongError(), { stage: 'read', attempts: 0, deadLetters: options.errors !== undefined });
 }
 
-async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined): Promise<Executor> {
+async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined, taken: { early: boolean } | undefined): Promise<Executor> {
+  if (options.early && taken) {
+    taken.early = true;
+    return await options.early;
+  }
   if (options.handler.type === 'command') {
     const { ProcessesExecutor } = await import('../executors/processes.js');
     const { argv, protocol } = options.handler;
@@ -273,30 +302,6 @@ function hasChildStep(steps: StepSetup[] | undefined): boolean {
   return steps?.some((step) => step.handler.type === 'command') === true;
 }
 
-function chunkSetup(options: OperatorOptions): ChunkSetup {
-  return {
-    command: options.command,
-    kind: options.kind,
-    handler: options.handler,
-    concurrency: options.concurrency,
-    unordered: options.unordered,
-    retries: options.retries,
-    retryDelay: options.retryDelay,
-    timeout: options.timeout,
-    // A queue takes failed records into its :dead stream.
-    deadLetters: options.errors !== undefined || options.queue !== undefined,
-    idField: options.idField,
-    config: options.config,
-    workdir: options.workdir === undefined ? undefined : { root: options.workdir, keep: options.keepWorkdirs },
-    rank: options.rank,
-    world: options.world,
-    batch: options.batch,
-    // --journal and --to keep each record's result apart, by its line.
-    perRecord: options.journal !== undefined || options.queue?.to !== undefined,
-    stage: options.stage,
-    steps: options.steps,
-  };
-}
 
 async function openJournal(options: OperatorOptions): Promise<Journal> {
   const { path, fsync, force, resumeFailed } = options.journal!;

@@ -17,6 +17,11 @@ export interface ExecuteOptions {
 export interface Executor {
   /** Chunks it works on at once; the reader never has more out. */
   readonly capacity: number;
+  /**
+   * Ring slots beyond `capacity`: a chunk finished ahead of an earlier one keeps its slot
+   * until that one is written, and without spares the worker that finished it would wait.
+   */
+  readonly spareSlots?: number;
   /** Bytes of a ring slot: the largest chunk, and the reads' buffer size. */
   readonly slotBytes: number;
   /** True when the main thread runs the records: reads should overlap with that work. */

@@ -109,7 +109,21 @@ setInterval(() => {
   for (const beat of beats) beat[0] = now;
 }, BEAT_MS).unref();
 
-export default async function runTask(task: ThreadTask): Promise<unknown> {
+/**
+ * The pool hands a worker its next task while one runs (concurrentTasksPerWorker in
+ * threads.ts), so the worker goes on without a round trip through the main thread. Tasks
+ * still run one after another: --concurrency stays per worker.
+ */
+let previous: Promise<unknown> = Promise.resolve();
+export default function runTask(task: ThreadTask): Promise<unknown> {
+  const turn = previous.then(() => runOne(task));
+  previous = turn.then(noop, noop);
+  return turn;
+}
+
+function noop(): void {}
+
+async function runOne(task: ThreadTask): Promise<unknown> {
   const runner = await ready;
   if (!(runner instanceof ChunkRunner)) return movable({ ...emptyResult(), setupFailure: runner });
   const beat = task.beat ? new Float64Array(task.beat) : undefined;
