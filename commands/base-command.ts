@@ -21,3 +21,16 @@ export abstract class OpCommand extends Command {
     if (usage) process.stderr.write(`See ${name} --help\n`);
   }
 }
+
+/**
+ * The run is over (output written, teardown done): what a handler left behind on the main
+ * thread (a timer of a call given up on, an open socket) must not hold op. A process with
+ * nothing left ends on its own first; otherwise it ends GRACE_MS later, once stdout has
+ * taken what was written.
+ */
+const GRACE_MS = 100;
+/** Taken before a run replaces process.exit for its handler (guard-process.ts). */
+const exit = process.exit.bind(process);
+export function leaveWhenDone(): void {
+  setTimeout(() => process.stdout.write('', () => exit()), GRACE_MS).unref();
+}

@@ -1,6 +1,6 @@
 import type { Interfaces } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
-import { OpCommand } from './base-command.js';
+import { OpCommand, leaveWhenDone } from './base-command.js';
 import type { handlerFlags } from './base-flags.js';
 import { RUN_FLAGS, isChain, splitSteps, type StepCommand } from './shared/chain-words.js';
 
@@ -73,17 +73,4 @@ export abstract class HandlerCommand extends OpCommand {
     process.exitCode = await runChainCommand(name, steps, { ...steps[0]!.flags, ...runFlags } as HandlerFlags);
     leaveWhenDone();
   }
-}
-
-/**
- * The run is over (output written, teardown done): what a handler left behind on the main
- * thread (a timer of a call given up on, an open socket) must not hold op. A process with
- * nothing left ends on its own first; otherwise it ends GRACE_MS later, once stdout has
- * taken what was written.
- */
-const GRACE_MS = 100;
-/** Taken before a run replaces process.exit for its handler (guard-process.ts). */
-const exit = process.exit.bind(process);
-function leaveWhenDone(): void {
-  setTimeout(() => process.stdout.write('', () => exit()), GRACE_MS).unref();
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { OpCommand } from './base-command.js';
+import { OpCommand, leaveWhenDone } from './base-command.js';
 import { handlerFlags, ioFlags } from './base-flags.js';
 
 const { errors, 'max-errors': maxErrors, retries, 'retry-delay': retryDelay, timeout, id, progress, debug } = handlerFlags;
@@ -76,5 +76,6 @@ WORKERS. -w N reduces in N worker threads, each holding the state of the keys th
     // Handler output must never reach stdout, which carries the records.
     console.log = console.info = console.debug = console.error;
     process.exitCode = await runReduce(reduceOptions(flags, args.module));
+    leaveWhenDone();
   }
 }

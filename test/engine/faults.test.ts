@@ -352,4 +352,27 @@ test('--input-format json: values before a break in the structure are written; t
   assert.match(result.stderr, /stdin:5: invalid JSON: expected , or \] after a value/);
 });
 
+test('a handler module that leaves a timer running does not hold op after its run: map, a chain and reduce', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-leftover-'));
+  try {
+    // A ref'd interval, never cleared: without the exit after the run, node would wait on it forever.
+    const map = join(dir, 'map.mjs');
+    writeFileSync(map, 'setInterval(() => {}, 1000);\nexport default (r) => ({ ...r, seen: true });\n');
+    const reduce = join(dir, 'reduce.mjs');
+    writeFileSync(reduce, 'setInterval(() => {}, 1000);\nexport const init = () => 0;\nexport const step = (n) => n + 1;\nexport const merge = (a, b) => a + b;\nexport const final = (n) => n;\n');
+    const input = '{"k":"a"}\n{"k":"b"}\n{"k":"a"}\n';
+    const mapped = await runOp(['map', map], { input, timeoutMs: 20_000 });
+    assert.is(mapped.status, 0, mapped.stderr);
+    assert.equal(lines(mapped.stdout), [{ k: 'a', seen: true }, { k: 'b', seen: true }, { k: 'a', seen: true }]);
+    const chained = await runOp(['map', map, 'then', 'filter', 'r.k === "a"'], { input, timeoutMs: 20_000 });
+    assert.is(chained.status, 0, chained.stderr);
+    assert.is(lines(chained.stdout).length, 2);
+    const reduced = await runOp(['reduce', '-k', 'k', reduce], { input, timeoutMs: 20_000 });
+    assert.is(reduced.status, 0, reduced.stderr);
+    assert.equal(lines(reduced.stdout), [{ key: { k: 'a' }, value: 2 }, { key: { k: 'b' }, value: 1 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
