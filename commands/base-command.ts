@@ -1,5 +1,6 @@
 import { Command } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
+import { untilWritten } from '../src/io/until-written.js';
 import { FlagValueError, describeParseError } from './shared/parse-errors.js';
 
 /**
@@ -25,12 +26,13 @@ export abstract class OpCommand extends Command {
 /**
  * The run is over (output written, teardown done): what a handler left behind on the main
  * thread (a timer of a call given up on, an open socket) must not hold op. A process with
- * nothing left ends on its own first; otherwise it ends GRACE_MS later, once stdout has
- * taken what was written.
+ * nothing left ends on its own first; otherwise it ends GRACE_MS later, once stdout and
+ * stderr have handed every queued byte to the system (a slow reader of a pipe may take a
+ * while; exiting before would lose them).
  */
 const GRACE_MS = 100;
 /** Taken before a run replaces process.exit for its handler (guard-process.ts). */
 const exit = process.exit.bind(process);
 export function leaveWhenDone(): void {
-  setTimeout(() => process.stdout.write('', () => exit()), GRACE_MS).unref();
+  setTimeout(() => void Promise.all([untilWritten(process.stdout), untilWritten(process.stderr)]).then(() => exit()), GRACE_MS).unref();
 }

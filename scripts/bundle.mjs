@@ -21,19 +21,17 @@ const engineStaysOutside = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'dist/commands/index.js')],
-  outfile: join(root, 'dist/op.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+/** One ESM file for Node 20+ from the compiled entry `from` (under dist/), with `options` on top. */
+function bundle(from, to, options) {
+  return build({ entryPoints: [join(root, from)], outfile: join(root, to), bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', ...options });
+}
+
+await bundle('dist/commands/index.js', 'dist/op.mjs', {
   plugins: [engineStaysOutside],
   // oclif can load TypeScript for plugins in development; a built CLI never needs it.
   external: ['typescript'],
   // oclif is CommonJS: give the bundle a require() for the modules it loads at run time.
   banner: { js: "import { createRequire as opkitCreateRequire } from 'node:module'; const require = opkitCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });
 
 // The worker threads' entry and the ~35 modules under it, as one file beside the module it
@@ -41,13 +39,4 @@ await build({
 // it: one file to read and compile instead of a module graph to resolve, which cuts the time
 // before a worker runs its first record (bench small-w2). Packages stay outside: tinypool
 // keeps its own state per module, and tsx loads esbuild's binary.
-await build({
-  entryPoints: [join(root, 'dist/src/executors/thread-worker.js')],
-  outfile: join(root, 'dist/src/executors/thread-worker.bundle.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await bundle('dist/src/executors/thread-worker.js', 'dist/src/executors/thread-worker.bundle.mjs', { packages: 'external' });

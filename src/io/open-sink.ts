@@ -3,6 +3,7 @@ import { createWriteStream, openSync } from 'node:fs';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import { OpError, UsageError, describeCause } from '../core/errors.js';
 import { fsReason } from './fs-reason.js';
+import { untilWritten } from './until-written.js';
 
 /**
  * Where output lines go. `write` returns a promise only when the consumer is slower than
@@ -109,8 +110,7 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
       if (closed) return undefined;
       if (gzip) return Promise.race([flushGzip(gzip, file, () => closed), gone]);
       if (stream.writableLength === 0) return undefined;
-      // Writes complete in order: the callback of an empty write comes after every write before it.
-      return Promise.race([new Promise<void>((resolve) => stream.write(EMPTY, () => resolve())), gone]);
+      return Promise.race([untilWritten(stream), gone]);
     },
     async end() {
       if (!closed) {

@@ -375,4 +375,23 @@ test('a handler module that leaves a timer running does not hold op after its ru
   }
 });
 
+test('a slow reader of a pipe gets every byte: op leaves only once its output has left it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-slow-reader-'));
+  try {
+    // Past a pipe's 64 KiB (about 110 KiB, and 290 KiB): the rest still waits in op when its run ends.
+    for (const records of [2000, 5000]) {
+      const input = join(dir, `in-${records}.ndjson`);
+      writeFileSync(input, Array.from({ length: records }, (_, k) => JSON.stringify({ id: k, pad: 'x'.repeat(40) }) + '\n').join(''));
+      for (const args of [['map', 'r'], ['filter', 'true'], ['reduce', '-k', 'id', '--agg', 'count']]) {
+        const op = [process.execPath, OP, ...args].map((word) => `'${word}'`).join(' ');
+        // The reader starts a second after op: op's run is over long before.
+        const result = await runProcess('/bin/sh', ['-c', `${op} < '${input}' | (sleep 1; cat) | wc -l`], { timeoutMs: 30_000 });
+        assert.is(result.stdout.trim(), String(records), `${args.join(' ')}, ${records} records: ${result.stderr}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
