@@ -128,8 +128,6 @@ export function openSink(path: string | undefined, onClosed: () => void = () => 
   };
 }
 
-const EMPTY = new Uint8Array(0);
-
 function noop(): void {}
 
 function countLines(text: string | Uint8Array): number {
@@ -174,7 +172,7 @@ async function flushGzip(gzip: Gzip, file: OutStream, closed: () => boolean): Pr
   await new Promise<void>((resolve) => gzip.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
   // What the flush made may wait in gzip while the file is slower than us.
   while (gzip.readableLength > 0 && !closed()) await (file.writableNeedDrain ? once(file, 'drain') : new Promise((resolve) => setImmediate(resolve)));
-  if (!closed()) await new Promise<void>((resolve) => file.write(EMPTY, () => resolve()));
+  if (!closed()) await untilWritten(file);
 }
 
 /**
