@@ -1,6 +1,5 @@
 import { Command } from '@oclif/core';
 import { UsageError } from '../src/core/errors.js';
-import { untilWritten } from '../src/io/until-written.js';
 import { FlagValueError, describeParseError } from './shared/parse-errors.js';
 
 /**
@@ -34,5 +33,10 @@ const GRACE_MS = 100;
 /** Taken before a run replaces process.exit for its handler (guard-process.ts). */
 const exit = process.exit.bind(process);
 export function leaveWhenDone(): void {
-  setTimeout(() => void Promise.all([untilWritten(process.stdout), untilWritten(process.stderr)]).then(() => exit()), GRACE_MS).unref();
+  setTimeout(async () => {
+    // Loaded by the run already (its output sink): not a module every command's start-up pays for.
+    const { untilWritten } = await import('../src/io/until-written.js');
+    await Promise.all([untilWritten(process.stdout), untilWritten(process.stderr)]);
+    exit();
+  }, GRACE_MS).unref();
 }

@@ -11,6 +11,16 @@ export interface Slot {
  * (DESIGN.md section 7).
  */
 export class ChunkRing {
+  /**
+   * The ring for `executor`: a slot per chunk it works on, one being filled, its spares
+   * (a chunk finished ahead of an earlier one holds its slot until that one is written),
+   * and `more` for results that wait elsewhere (the journal's fsync).
+   */
+  static for(executor: { capacity: number; spareSlots?: number | undefined; slotBytes: number }, more = 0): ChunkRing {
+    return new ChunkRing(executor.capacity + 1 + (executor.spareSlots ?? 0) + more, executor.slotBytes);
+  }
+
+
   private readonly free: Slot[] = [];
   private readonly waiters: Array<(slot: Slot) => void> = [];
   private made = 0;

@@ -36,7 +36,7 @@ export function chunkSetup(options: OperatorOptions): ChunkSetup {
  */
 export function startThreadsEarly(options: OperatorOptions): Promise<Executor> | undefined {
   if (options.workers <= 0 || options.handler.type === 'command' || options.side?.length) return undefined;
-  const started = import('../executors/threads.js').then(({ ThreadsExecutor }) => new ThreadsExecutor(chunkSetup(options), options.workers) as Executor);
+  const started = import('../executors/threads.js').then(({ ThreadsExecutor }) => new ThreadsExecutor(chunkSetup(options), options.workers));
   // Seen by the run (or by runOperator's cleanup); never an unhandled rejection meanwhile.
   started.catch(() => undefined);
   return started;

@@ -73,7 +73,7 @@ export async function pumpQueue(queue: QueueOptions, run: QueueRun): Promise<unk
     resultsKey,
     log: (message) => process.stderr.write(`${run.command}: ${message}\n`),
   });
-  const ring = new ChunkRing(executor.capacity + 1 + (executor.spareSlots ?? 0), executor.slotBytes);
+  const ring = ChunkRing.for(executor);
   const unlisten = stop.onStop(() => void consumer.interrupt());
   const halted = (): boolean => stop.stopped || delivery.failed;
   const state: PumpState = { consumer, queue, run, ring, index: 0, source: from.shown, msPerRecord: 1 };

@@ -89,13 +89,11 @@ export interface OperatorOptions {
  * everything before it has been written.
  */
 export async function runOperator(options: OperatorOptions): Promise<number> {
-  const early = options.early;
-  if (early === undefined) return await runTrunk(options, undefined);
   const taken = { early: false };
   try {
     return await runTrunk(options, taken);
   } finally {
-    if (!taken.early) await endUnused(early);
+    if (options.early && !taken.early) await endUnused(options.early);
   }
 }
 
@@ -107,7 +105,7 @@ async function endUnused(early: Promise<Executor>): Promise<void> {
   await executor.close().catch(() => undefined);
 }
 
-async function runTrunk(options: OperatorOptions, taken: { early: boolean } | undefined): Promise<number> {
+async function runTrunk(options: OperatorOptions, taken: { early: boolean }): Promise<number> {
   checkInputs(options.inputs);
   // Before any output is opened (and truncated): a run never reads what it writes.
   refuseSameFile(options.inputs, options.errors === undefined ? [options.output] : [options.output, options.errors]);
@@ -177,7 +175,7 @@ async function pumpQueue(...args: Parameters<typeof import('./queue-source.js').
 /** Reads every input through the executor into the delivery step; returns the failure that stopped the run, if any. */
 async function pump(options: OperatorOptions, executor: Executor, delivery: Delivery, stop: StopSignal, journal: Journal | undefined): Promise<unknown> {
   // With a journal, results wait for their fsync while later chunks are read and run.
-  const ring = new ChunkRing(executor.capacity + 1 + (executor.spareSlots ?? 0) + (journal ? JOURNAL_SLOTS : 0), executor.slotBytes);
+  const ring = ChunkRing.for(executor, journal ? JOURNAL_SLOTS : 0);
   const halted = (): boolean => stop.stopped || delivery.failed;
   // A stop lets records in flight finish for --stop-timeout; then they are given up on and named.
   const releaseStop = stop.onStop(() => {
@@ -268,8 +266,8 @@ function overlongResult(chunk: SourceChunk, options: OperatorOptions): ChunkResu
   return failedRecords([{ line: chunk.firstLine, text: '' }], chunk.source, overlongError(), { stage: 'read', attempts: 0, deadLetters: options.errors !== undefined });
 }
 
-async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined, taken: { early: boolean } | undefined): Promise<Executor> {
-  if (options.early && taken) {
+async function startExecutor(options: OperatorOptions, setup: ChunkSetup, handler: LoadedHandler, stop: StopSignal, side: SideInputs | undefined, taken: { early: boolean }): Promise<Executor> {
+  if (options.early) {
     taken.early = true;
     return await options.early;
   }

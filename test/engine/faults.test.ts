@@ -154,6 +154,13 @@ test('a write that fails on the journal, --out or --errors ends the run with exi
   rmSync(dir, { recursive: true, force: true });
   assert.is(device.status, 2, device.stderr);
   assert.match(device.stderr, /--journal \/dev\/full: not a regular file/);
+  // With -w the threads start while the run is checked; refused, it ends them without waiting for their setup().
+  const slowSetup = join(tmpdir(), `opkit-slow-setup-${process.pid}.mjs`);
+  writeFileSync(slowSetup, 'export const setup = () => new Promise((done) => setTimeout(done, 60_000));\nexport default (r) => r;\n');
+  const threaded = await runOp(['map', slowSetup, '-w', '2', '--journal', '/dev/full'], { input: '1\n', timeoutMs: 20_000 });
+  rmSync(slowSetup, { force: true });
+  assert.is(threaded.status, 2, threaded.stderr);
+  assert.is(threaded.stderr, 'op map: --journal /dev/full: not a regular file; the journal is read back to resume\n');
 });
 
 test('a broken --errors pipe is a failure that counts the dead letters lost', async () => {
