@@ -23,6 +23,8 @@ export function chunkSetup(options: OperatorOptions): ChunkSetup {
     batch: options.batch,
     // --journal and --to keep each record's result apart, by its line.
     perRecord: options.journal !== undefined || options.queue?.to !== undefined,
+    // A journal keyed by line: the lines' hashes are made with the chunk's run (journal-keys.ts).
+    hashLines: options.journal !== undefined && options.idField === undefined && options.batch === undefined,
     stage: options.stage,
     steps: options.steps,
   };

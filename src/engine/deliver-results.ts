@@ -130,7 +130,7 @@ export class Delivery {
       while (next < deadLetters.length && deadLetterAt[next]! <= k) letters += JSON.stringify(deadLetters[next++]) + '\n';
       if (letters && errorSink) await errorSink.write(letters);
       const piece = out[k];
-      if (piece !== undefined) await sink.write(typeof piece === 'string' ? piece : new Uint8Array(piece));
+      if (piece !== undefined) await sink.write(typeof piece === 'string' || piece instanceof Uint8Array ? piece : new Uint8Array(piece));
     }
     // A slow --errors file holds the run back too.
     await errorSink?.drain();

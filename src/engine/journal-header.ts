@@ -7,7 +7,8 @@ import type { HandlerSpec } from '../handler/load-handler.js';
 
 /** The journal's first line: what produced its entries, so another run's journal is not taken for this one's. */
 export interface JournalHeader {
-  journal: 1;
+  /** JOURNAL_FORMAT: how entries and keys are written. */
+  journal: number;
   op: string;
   command: string;
   /** handlerIdentity(): a hash of the handler's text, its module file's content, or its command. */
@@ -16,12 +17,15 @@ export interface JournalHeader {
   key: string;
 }
 
+/** 2: line keys hash eight bytes a round (format 1's keys differ, so none of its records would be found). */
+export const JOURNAL_FORMAT = 2;
+
 const NAMES: Record<string, string> = { op: 'the op version', command: 'the command', handler: 'the handler', key: 'the record key (--id)' };
 
 export function journalHeader(command: string, handler: HandlerSpec, idField: string | undefined, steps?: Array<{ kind: string; handler: HandlerSpec }>): JournalHeader {
   // A chain's handler is its steps: every chain has the same builtin one, which would let any other chain resume.
   const hashed = steps ? createHash('sha256').update(steps.map((step) => `${step.kind}:${handlerIdentity(step.handler)}`).join('\n')).digest('hex').slice(0, 16) : handlerIdentity(handler);
-  return { journal: 1, op: opVersion(), command, handler: hashed, key: idField === undefined ? 'line' : `id:${idField}` };
+  return { journal: JOURNAL_FORMAT, op: opVersion(), command, handler: hashed, key: idField === undefined ? 'line' : `id:${idField}` };
 }
 
 /** Refuses (exit 2) a journal written by another version, command, handler or key, unless forced. */
@@ -32,7 +36,9 @@ export function checkHeader(path: string, line: string, header: JournalHeader, f
   } catch {
     found = {};
   }
-  if (found.journal !== 1) throw new UsageError(`--journal ${path} is not an op journal (its first line is no journal header)`);
+  if (typeof found.journal !== 'number') throw new UsageError(`--journal ${path} is not an op journal (its first line is no journal header)`);
+  // Not even --force: another format's keys would match no record, and every one would run again.
+  if (found.journal !== JOURNAL_FORMAT) throw new UsageError(`--journal ${path} is in journal format ${found.journal}, and this op reads format ${JOURNAL_FORMAT}; finish that run with the op that began it, or start a new journal`);
   if (force) return;
   const changed = (Object.keys(NAMES) as Array<keyof JournalHeader>).filter((field) => found[field] !== header[field]);
   if (changed.length === 0) return;

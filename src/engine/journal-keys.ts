@@ -1,15 +1,50 @@
 import { isBlankBytes } from '../io/is-blank-line.js';
+import { hashLine, hashLines, type LineHashes } from '../records/line-hashes.js';
 
 /**
  * The journal units of a chunk (a record each, or for op batch a batch), as parallel
- * arrays: a million small objects a run cost more in allocation and GC than the keys.
+ * arrays: a million small objects (or key strings) a run cost more in allocation and GC
+ * than the keys. A key's text is made only when something needs it (unitKey).
  */
 export interface ChunkUnits {
-  keys: string[];
+  count: number;
+  /** Line-hash keys: unit k's 64 bits are hashes[2k] and hashes[2k + 1]; seen[k] counts the equal keys before it. */
+  hashes: Int32Array | undefined;
+  seen: Uint32Array | undefined;
+  /** --id keys, and op batch's: each key's text. */
+  named: string[] | undefined;
   /** The record lines of the chunk, in order. */
   lines: number[];
   /** op batch: where each unit's lines end in `lines` (exclusive); without it, unit k is line k. */
   ends: number[] | undefined;
+}
+
+/** Unit `k`'s key as the journal names it: 16 hex digits (or the --id value), then `#n` for the nth repeat. */
+export function unitKey(units: ChunkUnits, k: number): string {
+  if (units.named) return units.named[k]!;
+  const n = units.seen![k]!;
+  const base = hex8(units.hashes![2 * k]!) + hex8(units.hashes![2 * k + 1]!);
+  return n === 0 ? base : `${base}#${n}`;
+}
+
+/**
+ * Writes unit `k`'s key, as a JSON string, into `target` at `at`; returns the end. Hash keys
+ * are written byte by byte: hex text made per record and encoded again cost more than the
+ * hashing itself.
+ */
+export function writeUnitKey(units: ChunkUnits, k: number, target: Uint8Array, at: number): number {
+  if (units.named) return at + Buffer.from(target.buffer, target.byteOffset).write(JSON.stringify(units.named[k]), at);
+  target[at++] = QUOTE;
+  at = writeHex8(units.hashes![2 * k]!, target, at);
+  at = writeHex8(units.hashes![2 * k + 1]!, target, at);
+  const n = units.seen![k]!;
+  if (n > 0) {
+    target[at++] = HASH_SIGN;
+    const digits = String(n);
+    for (let d = 0; d < digits.length; d++) target[at++] = digits.charCodeAt(d);
+  }
+  target[at++] = QUOTE;
+  return at;
 }
 
 /** The lines of unit `k`. */
@@ -44,7 +79,8 @@ export class RecordKeys {
 
   /** The units of a chunk of whole lines (with `batches`, the records of each batch). */
   unitsOf(bytes: Uint8Array, firstLine: number, batches: number[] | undefined): ChunkUnits {
-    const keys: string[] = [];
+    if (this.idField === undefined && !batches) return this.countHashed(hashLines(bytes, firstLine));
+    const named: string[] = [];
     const lines: number[] = [];
     const bases: string[] | undefined = batches ? [] : undefined;
     let line = firstLine;
@@ -57,13 +93,13 @@ export class RecordKeys {
         lines.push(line);
         const id = this.idField === undefined ? undefined : readId(bytes, start, stop, this.idField);
         if (bases) bases.push(id ?? hashBytes(bytes, start, stop));
-        else if (id !== undefined) keys.push(this.countId(id));
-        else keys.push(this.countHash(bytes, start, stop));
+        else if (id !== undefined) named.push(this.countId(id));
+        else named.push(this.countHash(bytes, start, stop));
       }
       start = end + 1;
       line++;
     }
-    if (!batches || !bases) return { keys, lines, ends: undefined };
+    if (!batches || !bases) return { count: named.length, hashes: undefined, seen: undefined, named, lines, ends: undefined };
     const ends: number[] = [];
     let next = 0;
     for (const size of batches) {
@@ -71,14 +107,22 @@ export class RecordKeys {
       next += size;
       ends.push(next);
       const joined = Buffer.from(text, 'utf8');
-      keys.push(this.countHash(joined, 0, joined.length));
+      named.push(this.countHash(joined, 0, joined.length));
     }
-    return { keys, lines, ends };
+    return { count: named.length, hashes: undefined, seen: undefined, named, lines, ends };
+  }
+
+  /** Units of one record each, from the hashes of their lines (hashLines, perhaps made in a worker): typed arrays, no strings. */
+  countHashed(hashed: LineHashes): ChunkUnits {
+    const { count, hashes } = hashed;
+    const seen = new Uint32Array(count);
+    for (let k = 0; k < count; k++) seen[k] = this.hashes.add(hashes[2 * k]!, hashes[2 * k + 1]!);
+    return { count, hashes, seen, named: undefined, lines: hashed.lines, ends: undefined };
   }
 
   private countHash(bytes: Uint8Array, start: number, end: number): string {
     const base = hashBytes(bytes, start, end);
-    const n = this.hashes.add(lastA, lastB);
+    const n = this.hashes.add(scratch[0]!, scratch[1]!);
     return n === 0 ? base : `${base}#${n}`;
   }
 
@@ -101,85 +145,78 @@ function readId(bytes: Uint8Array, start: number, end: number, field: string): s
 }
 
 /**
- * How many times each 64-bit hash came before: open addressing over typed arrays, grown
- * at half full. A Map of key strings held about 100 MiB more for a million records and
- * its growth and GC showed in profiles.
+ * How many earlier records share each record's fingerprint (32 bits of its 64-bit hash):
+ * open addressing over one Int32Array of fingerprints, grown at half full, with the rare
+ * repeats counted in a Map. A key is its full hash plus that count, so an over-count (two
+ * different lines, one fingerprint: about a hundred per million) changes nothing but a
+ * `#n`, computed the same way again on resume. One 4-byte slot per record keeps the table
+ * at 8 MiB for a million: a third of the time of 12-byte slots, most of it cache misses.
  */
 class HashCounts {
-  private a = new Int32Array(1 << 12);
-  private b = new Int32Array(1 << 12);
-  private n = new Uint32Array(1 << 12);
+  private slots = new Int32Array(1 << 12);
+  private mask = (1 << 12) - 1;
   private size = 0;
+  private readonly repeats = new Map<number, number>();
 
-  /** Counts (a, b) once more; returns how many times it came before. */
+  /** Counts (a, b) once more; returns how many times its fingerprint came before. */
   add(a: number, b: number): number {
-    const mask = this.n.length - 1;
-    let i = a & mask;
-    while (this.n[i] !== 0) {
-      if (this.a[i] === a && this.b[i] === b) return this.n[i]!++;
+    const fingerprint = a ^ Math.imul(b, 0x9e3779b1) || 1;
+    const { slots, mask } = this;
+    let i = (fingerprint >>> 7) & mask;
+    for (;;) {
+      const slot = slots[i]!;
+      if (slot === 0) break;
+      if (slot === fingerprint) {
+        const n = (this.repeats.get(fingerprint) ?? 0) + 1;
+        this.repeats.set(fingerprint, n);
+        return n;
+      }
       i = (i + 1) & mask;
     }
-    this.a[i] = a;
-    this.b[i] = b;
-    this.n[i] = 1;
-    if (++this.size * 2 > this.n.length) this.grow();
+    slots[i] = fingerprint;
+    if (++this.size * 2 > mask) this.grow();
     return 0;
   }
 
   private grow(): void {
-    const { a, b, n } = this;
-    this.a = new Int32Array(a.length * 2);
-    this.b = new Int32Array(a.length * 2);
-    this.n = new Uint32Array(a.length * 2);
-    const mask = this.n.length - 1;
-    for (let k = 0; k < n.length; k++) {
-      if (n[k] === 0) continue;
-      let i = a[k]! & mask;
-      while (this.n[i] !== 0) i = (i + 1) & mask;
-      this.a[i] = a[k]!;
-      this.b[i] = b[k]!;
-      this.n[i] = n[k]!;
+    const old = this.slots;
+    this.mask = this.mask * 2 + 1;
+    const slots = new Int32Array(this.mask + 1);
+    const mask = this.mask;
+    for (let k = 0; k < old.length; k++) {
+      const fingerprint = old[k]!;
+      if (fingerprint === 0) continue;
+      let i = (fingerprint >>> 7) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = fingerprint;
     }
+    this.slots = slots;
   }
 }
 
-/** The two halves of the last hash, for HashCounts. */
-let lastA = 0;
-let lastB = 0;
+/** The last hash made for a key's text. */
+const scratch = new Int32Array(2);
 
-/**
- * 64 bits of two multiplicative hashes over the bytes, as 16 hex digits: a million
- * distinct lines collide with odds of about 3 in 100 million, at about a ns per
- * byte (a crypto digest per line cost about 1.5 µs, more than the map bench's whole record).
- */
+/** A line's hash (hashLine) as 16 hex digits. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): string {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  let i = start;
-  // Four bytes a round: a quarter of the multiplications of a byte-wise hash.
-  for (; i + 4 <= end; i += 4) {
-    const c = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    a = Math.imul(a ^ c, 0x01000193);
-    a ^= a >>> 15;
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  for (; i < end; i++) {
-    const c = bytes[i]!;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  a ^= a >>> 16;
-  a = Math.imul(a, 0x85ebca6b);
-  a ^= a >>> 13;
-  b = Math.imul(b ^ (end - start), 0xc2b2ae35);
-  b ^= b >>> 16;
-  lastA = a;
-  lastB = b;
-  return hex8(a) + hex8(b);
+  hashLine(bytes, start, end, scratch, 0);
+  return hex8(scratch[0]!) + hex8(scratch[1]!);
 }
 
 const HEX = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+
+const HEX_CODES = Uint8Array.from({ length: 512 }, (_, k) => HEX[k >> 1]!.charCodeAt(k & 1));
+const QUOTE = 0x22;
+const HASH_SIGN = 0x23;
+
+function writeHex8(n: number, target: Uint8Array, at: number): number {
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const byte = (n >>> shift) & 255;
+    target[at++] = HEX_CODES[2 * byte]!;
+    target[at++] = HEX_CODES[2 * byte + 1]!;
+  }
+  return at;
+}
 
 /** By table: ten times faster than Number#toString(16) and padStart (1M keys, 0.17 s against 1.6 s). */
 function hex8(n: number): string {

@@ -2,6 +2,7 @@ import type { Executor } from '../executors/executor.js';
 import type { BatchLimits } from '../records/batcher.js';
 import type { ChunkResult } from '../records/chunk.js';
 import type { DeadLetter } from '../records/record-runner.js';
+import { pieceText, recordPieces } from '../records/record-pieces.js';
 import { QueueConsumer, type QueueEntry } from '../queue/consumer.js';
 import { parseQueueUrl } from '../queue/queue-url.js';
 import { ChunkRing, fitSlot, type Slot } from './chunk-ring.js';
@@ -226,13 +227,12 @@ function resultsOf(value: ChunkResult, started: Started[], dead: Set<number>, ba
   const firstOf = unitStarts(started.length, batches);
   const lines: string[][] = started.map(() => []);
   const tags = value.outLines ?? [];
-  value.out.forEach((piece, k) => {
+  recordPieces(value).forEach((piece, k) => {
     // Line k+1 of an entry chunk is entry k (entryChunk).
     const last = tags[k]! - 1;
     let owner = firstOf[last]!;
     while (owner < last && dead.has(owner)) owner++;
-    const text = typeof piece === 'string' ? piece : Buffer.from(piece).toString('utf8');
-    for (const line of text.split('\n')) if (line) lines[owner]!.push(line);
+    for (const line of pieceText(piece).split('\n')) if (line) lines[owner]!.push(line);
   });
   const results: Array<{ id: string; lines: string[] }> = [];
   started.forEach(({ entry }, k) => {

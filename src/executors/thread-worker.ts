@@ -137,8 +137,6 @@ async function runOne(task: ThreadTask): Promise<unknown> {
     const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
     const result: ChunkResult = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined, halted: () => stopCause !== undefined });
     if (stopCause !== undefined) result.stopped = stoppedPlaces;
-    // One piece per record (--journal) stays text: thousands of tiny buffers cost more than a copy.
-    if (setup.perRecord) return result;
     return movable({ ...result, out: result.out.map(encode) });
   } finally {
     if (beat) beats.delete(beat);
@@ -156,7 +154,8 @@ export async function teardown(): Promise<void> {
 }
 
 /** UTF-8 bytes of `text` in an ArrayBuffer of their own, to transfer rather than copy. */
-function encode(text: string | ArrayBuffer): ArrayBuffer {
+function encode(text: string | ArrayBuffer | Uint8Array): ArrayBuffer {
+  if (text instanceof Uint8Array) return text.slice().buffer as ArrayBuffer;
   if (typeof text !== 'string') return text;
   const bytes = Buffer.from(text, 'utf8');
   // Above 4 KiB a Buffer owns its ArrayBuffer; below, it is a slice of Node's shared pool.

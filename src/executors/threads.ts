@@ -6,6 +6,7 @@ import { addStats, addStepStats } from '../records/stats.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
 import { emptyResult, failedRecords } from '../records/failed-records.js';
+import { unpacked } from '../records/record-pieces.js';
 import type { ExecuteOptions, Executor } from './executor.js';
 import { newFailureSlot, readFailure, writeFailure } from './failure-slot.js';
 import { TaskSizer } from './task-sizer.js';
@@ -218,6 +219,7 @@ export class ThreadsExecutor implements Executor {
         result = failedRecords(unit.records, chunk.source, crash, { stage: this.setup.kind, attempts: 1, deadLetters: this.setup.deadLetters });
       }
       if (result.setupFailure) return result;
+      result = unpacked(result);
       merged.deadLetterAt.push(...result.deadLetterAt.map((at) => at + merged.out.length));
       merged.out.push(...result.out);
       if (result.outLines) merged.outLines = [...(merged.outLines ?? []), ...result.outLines];

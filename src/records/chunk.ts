@@ -4,6 +4,7 @@ import type { ErrorData, Kind, Stage } from '../core/errors.js';
 import type { HandlerSpec } from '../handler/load-handler.js';
 import type { BatchLimits } from './batcher.js';
 import type { DeadLetter } from './record-runner.js';
+import type { LineHashes } from './line-hashes.js';
 import type { Stats } from './stats.js';
 
 /** What runs every chunk of one operator: the same in every executor (plain data, so it can be sent to a thread). */
@@ -33,6 +34,8 @@ export interface ChunkSetup {
    * `--to` a queue). Off: output may stream and the hot path is unchanged.
    */
   perRecord?: boolean | undefined;
+  /** --journal keyed by line hashes: the chunk's line hashes come back in `ChunkResult.lineHashes`. */
+  hashLines?: boolean | undefined;
   /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
   steps?: StepSetup[] | undefined;
   /** With --side and worker threads: where workers follow the side inputs' versions. */
@@ -58,7 +61,7 @@ export interface Chunk {
 /** What a chunk turned into. */
 export interface ChunkResult {
   /** Output text or bytes, in order. */
-  out: Array<string | ArrayBuffer>;
+  out: Array<string | ArrayBuffer | Uint8Array>;
   stats: Stats;
   deadLetters: DeadLetter[];
   /**
@@ -75,6 +78,14 @@ export interface ChunkResult {
   ms: number;
   /** With `perRecord`: the line of the record (of a batch: its last) each `out` piece came from. */
   outLines?: number[] | undefined;
+  /**
+   * With `perRecord`, the pieces may come packed (recordPieces): `out` is then one piece,
+   * all of them joined, and piece k is `packed[k]` UTF-16 code units long. One text, or one
+   * buffer across a thread, costs far less than a million small ones.
+   */
+  packed?: number[] | undefined;
+  /** With `hashLines`: the hash of every record line of the chunk (the journal's keys). */
+  lineHashes?: LineHashes | undefined;
   /** With `perRecord` and --side: the side inputs' version each record started with, as pairs [line, version, …]. */
   sideAt?: number[] | undefined;
   /** A chain's counters per step. */

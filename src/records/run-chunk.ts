@@ -6,6 +6,7 @@ import { Batcher } from './batcher.js';
 import type { CallLimit } from './call-limit.js';
 import type { ChunkResult, ChunkSetup } from './chunk.js';
 import { cutPieces } from './cut-pieces.js';
+import { hashLines } from './line-hashes.js';
 import { RecordRunner, type DeadLetter } from './record-runner.js';
 import { ReorderWindow } from './reorder-window.js';
 import type { MembersFn, StepStats } from './run-steps.js';
@@ -156,6 +157,10 @@ export class ChunkRunner {
     if (rest && stream) await stream.write(rest);
     else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
-    return { out, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
+    // The record pieces packed into one text (ChunkResult.packed): one string to merge, one buffer to move across a thread.
+    const packed = setup.perRecord ? out.map((piece) => piece.length) : undefined;
+    // Hashed here, where the chunk runs: with -w N the workers make the journal's keys.
+    const lineHashes = setup.hashLines ? hashLines(chunk.bytes, chunk.firstLine) : undefined;
+    return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
   }
 }

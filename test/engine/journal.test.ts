@@ -162,6 +162,39 @@ test('op slice and op batch resume byte for byte', async () => {
   }
 });
 
+test('the journal is the same bytes inline and with -w 2: keys counted in input order, one line, several or none per record, ASCII or not', async () => {
+  // Repeats across many small chunks, some output past ASCII, some records dropped or doubled.
+  const records = ndjson(Array.from({ length: 3000 }, (_, k) => (k % 7 === 0 ? { n: 0 } : { n: k, t: k % 13 === 0 ? 'é' : 'a' })));
+  for (const args of [['map', 'r.n % 3 === 1 ? undefined : r'], ['slice', 'r.n % 4 === 2 ? [r, r] : [r]']]) {
+    const clean = await runOp(args, { input: records });
+    const journals: string[] = [];
+    for (const w of [[], ['-w', '2']]) {
+      const journal = join(dir, `same-${args[0]}-${w.length}.journal`);
+      const run = await runOp([...args, ...w, '--journal', journal], { input: records, env: { OP_CHUNK_BYTES: '4096' } });
+      assert.is(run.status, 0, run.stderr);
+      assert.ok(run.stdout === clean.stdout, `${args[0]} ${w.join(' ')}: output differs from a run without a journal`);
+      journals.push(readFileSync(journal, 'utf8'));
+      const again = await runOp([...args, ...w, '--journal', journal, '--stats'], { input: records });
+      assert.ok(again.stdout === clean.stdout, `${args[0]} ${w.join(' ')}: resumed output differs`);
+      assert.match(again.stderr, /"resumed":3000/);
+    }
+    assert.ok(journals[0] === journals[1], `${args[0]}: the -w 2 journal differs from the inline one`);
+    const entries = journals[0]!.trim().split('\n').slice(1);
+    assert.is(entries.length, 3000);
+    // The 429 copies of {"n":0} are keyed apart by their count.
+    assert.ok(entries.some((line) => /^\{"k":"[0-9a-f]{16}#428","s":"ok"/.test(line)), 'no key counted to #428');
+  }
+});
+
+test('a journal written in another journal format is refused, even with --force', async () => {
+  const journal = join(dir, 'format1.journal');
+  writeFileSync(journal, `${JSON.stringify({ journal: 1, op: '0.1.0', command: 'op map', handler: 'x', key: 'line' })}\n{"k":"00","s":"ok","o":[{}]}\n`);
+  const run = await runOp(['map', 'r', '--journal', journal, '--force'], { input: ndjson([{ n: 1 }]) });
+  assert.is(run.status, 2, run.stderr);
+  assert.match(run.stderr, /journal format 1, and this op reads format 2/);
+  assert.is(run.stdout, '');
+});
+
 const isRoot = process.getuid?.() === 0;
 test('a journal on a full disk: a clear error, exit 1, and no output without its entry', async () => {
   if (!isRoot) return;
