@@ -6,6 +6,12 @@ import { fileIsGzip, gunzip, sniffGzip, type DecodedStream } from './gunzip-sour
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
 export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
+/**
+ * The read size of a file read ahead for the inline path, whose chunks stay READ_BYTES: a
+ * stream keeps one read ahead, so at 64 KiB each chunk waited for its read's round trip
+ * through the thread pool (op filter's main thread idle 11% of its run).
+ */
+const READ_AHEAD_BYTES = Number(process.env.OP_READ_AHEAD_BYTES) || 256 * 1024;
 
 export interface Source {
   /** `stdin` or the path as given: the prefix of every error place. */
@@ -103,13 +109,13 @@ export function openChunkSource(spec: string, options: { readAhead: boolean }): 
     const stat = fstatSync(fd);
     if (!stat.isFile()) return streamSource(spec, undefined, createReadStream('', { fd, highWaterMark: READ_BYTES }), undefined);
     const gzip = fileIsGzip(fd);
-    if (options.readAhead || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_BYTES }), gzip);
+    if (options.readAhead || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_AHEAD_BYTES }), gzip);
     return { name: spec, size: stat.size, fd, stream: process.stdin, close: () => closeSync(fd) };
   }
   const stat = fstatSync(0);
   if (stat.isFile()) {
     const gzip = fileIsGzip(0);
-    if (options.readAhead || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), gzip);
+    if (options.readAhead || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_AHEAD_BYTES, autoClose: false, start: 0 }), gzip);
     return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
   }
   return streamSource('stdin', undefined, process.stdin, undefined);
