@@ -1,8 +1,8 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
-import type { ChunkSource } from '../io/open-source.js';
 import { bomLength } from '../io/line-end.js';
 import { MAX_LINE_BYTES } from '../io/split-lines.js';
+import { READ_BYTES, type ChunkSource } from '../io/open-source.js';
 import type { BatchLimits } from '../records/batcher.js';
 import type { Chunk } from '../records/chunk.js';
 import { fitSlot, growSlot, type ChunkRing, type Slot } from './chunk-ring.js';
@@ -51,7 +51,7 @@ export interface ReadOptions {
 export async function* readChunks(source: ChunkSource, options: ReadOptions): AsyncGenerator<SourceChunk> {
   const { ring, numbering, halted, batch } = options;
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const read = source.fd === undefined ? streamFiller(source.stream) : fdFiller(source.fd);
+  const read = source.fd === undefined ? streamFiller(source.stream) : source.readAhead ? readAheadFiller(source.fd) : fdFiller(source.fd);
   let pulled = 0;
   const fill: Filler = async (buf, offset, length, deadline) => {
     const n = await read(buf, offset, length, deadline);
@@ -199,6 +199,67 @@ function fdFiller(fd: number): Filler {
     return (await readFd(fd, buf, offset, length, null)).bytesRead;
   };
 }
+
+/** Reads a file ahead: this many reads of READ_BYTES in flight or waiting to be taken. */
+const READS_AHEAD = 4;
+
+/**
+ * A regular file read ahead, for the inline path: READS_AHEAD reads in flight or done, at
+ * known offsets from the start, into buffers of its own that are reused. With one read
+ * ahead (a stream's) each chunk waited for its read's round trip through the thread pool
+ * (op filter's main thread was idle 11% of its run); a 256 KiB stream read ahead instead
+ * cost ~30 MiB of peak RSS in the buffers it dropped. A short read ends the reads issued
+ * past it (a file that grows meanwhile must not leave a gap), and reading goes on from
+ * where it ended, until a read returns nothing.
+ */
+function readAheadFiller(fd: number): Filler {
+  const free: Buffer[] = Array.from({ length: READS_AHEAD }, () => Buffer.allocUnsafeSlow(READ_BYTES));
+  let queue: Array<Promise<{ buf: Buffer; at: number; n: number }>> = [];
+  let position = 0;
+  let ended = false;
+  let current: { buf: Buffer; n: number; taken: number } | undefined;
+  const issue = (): void => {
+    while (!ended && free.length > 0) {
+      const buf = free.pop()!;
+      const at = position;
+      position += READ_BYTES;
+      const read = readFd(fd, buf, 0, READ_BYTES, at).then(({ bytesRead }) => ({ buf, at, n: bytesRead }));
+      // A run that stops reading closes the file under the reads still in flight: those fail unseen.
+      read.catch(noop);
+      queue.push(read);
+    }
+  };
+  return async (buf, offset, length, deadline) => {
+    if (deadline !== undefined && performance.now() >= deadline) return 'due';
+    while (!current || current.taken === current.n) {
+      if (current) free.push(current.buf);
+      current = undefined;
+      issue();
+      const next = queue.shift();
+      if (!next) return 0;
+      const got = await next;
+      if (got.n === 0) {
+        ended = true;
+        free.push(got.buf);
+        return 0;
+      }
+      if (got.n < READ_BYTES) {
+        // The file ended here when this read ran: what was read past it is read again in order.
+        const past = queue;
+        queue = [];
+        for (const read of past) read.then(({ buf: spare }) => free.push(spare), noop);
+        position = got.at + got.n;
+      }
+      current = { buf: got.buf, n: got.n, taken: 0 };
+    }
+    const n = Math.min(current.n - current.taken, length);
+    current.buf.copy(buf, offset, current.taken, current.taken + n);
+    current.taken += n;
+    return n;
+  };
+}
+
+function noop(): void {}
 
 function streamFiller(stream: NodeJS.ReadableStream): Filler {
   const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();

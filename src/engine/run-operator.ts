@@ -250,7 +250,7 @@ function noop(): void {}
 
 function openInput(spec: string, format: 'ndjson' | 'json', readAhead: boolean): ChunkSource {
   // JSON values become lines on the way, so they are read through a stream.
-  const source = openChunkSource(spec, { readAhead: readAhead || format === 'json' });
+  const source = openChunkSource(spec, { readAhead, stream: format === 'json' });
   if (format === 'ndjson') return source;
   // The lines made from JSON values are not the file's bytes: progress counts what the file stream read.
   const raw = source.stream as { bytesRead?: number };

@@ -6,13 +6,6 @@ import { fileIsGzip, gunzip, sniffGzip, type DecodedStream } from './gunzip-sour
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
 export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
-/**
- * The read size of a file read ahead for the inline path, whose chunks stay READ_BYTES: a
- * stream keeps one read ahead, so at 64 KiB each chunk waited for its read's round trip
- * through the thread pool (op filter's main thread idle 11% of its run).
- */
-const READ_AHEAD_BYTES = Number(process.env.OP_READ_AHEAD_BYTES) || 256 * 1024;
-
 export interface Source {
   /** `stdin` or the path as given: the prefix of every error place. */
   name: string;
@@ -88,6 +81,8 @@ export interface ChunkSource {
   name: string;
   size: number | undefined;
   fd: number | undefined;
+  /** With `fd`: read it ahead (the inline path, whose main thread also runs the records). */
+  readAhead?: boolean | undefined;
   stream: NodeJS.ReadableStream & { destroy(): void };
   /**
    * Bytes of the source taken so far, when the stream's bytes are not the source's own
@@ -98,25 +93,25 @@ export interface ChunkSource {
 }
 
 /**
- * `readAhead`: read a regular file through a stream too, whose read-ahead overlaps the
- * next read with the work on this one (the main thread does both when the handler runs
- * inline); otherwise a file is read into the chunk buffers directly, with no copy. A gzip
- * file always goes through a decompressing stream.
+ * A regular file is read by descriptor into the chunk buffers (read-chunks.ts); with
+ * `readAhead`, reads run ahead of the work on the chunks, which the main thread does when
+ * the handler runs inline. A pipe, a gzip file, and any input when `stream` is set (JSON
+ * input, turned into lines on the way) go through a stream.
  */
-export function openChunkSource(spec: string, options: { readAhead: boolean }): ChunkSource {
+export function openChunkSource(spec: string, options: { readAhead: boolean; stream?: boolean }): ChunkSource {
   if (spec !== '-') {
     const fd = openSync(spec, 'r');
     const stat = fstatSync(fd);
     if (!stat.isFile()) return streamSource(spec, undefined, createReadStream('', { fd, highWaterMark: READ_BYTES }), undefined);
     const gzip = fileIsGzip(fd);
-    if (options.readAhead || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_AHEAD_BYTES }), gzip);
-    return { name: spec, size: stat.size, fd, stream: process.stdin, close: () => closeSync(fd) };
+    if (options.stream || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_BYTES }), gzip);
+    return { name: spec, size: stat.size, fd, readAhead: options.readAhead, stream: process.stdin, close: () => closeSync(fd) };
   }
   const stat = fstatSync(0);
   if (stat.isFile()) {
     const gzip = fileIsGzip(0);
-    if (options.readAhead || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_AHEAD_BYTES, autoClose: false, start: 0 }), gzip);
-    return { name: 'stdin', size: stat.size, fd: 0, stream: process.stdin, close: () => {} };
+    if (options.stream || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), gzip);
+    return { name: 'stdin', size: stat.size, fd: 0, readAhead: options.readAhead, stream: process.stdin, close: () => {} };
   }
   return streamSource('stdin', undefined, process.stdin, undefined);
 }

@@ -1,3 +1,6 @@
+import { appendFileSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -67,6 +70,49 @@ test('a line past the limit is one over-long record, not held; the lines after i
   const after = chunks.find((c) => c.text.includes('{"a":3}'))!;
   assert.is(after.firstLine, 3);
   assert.is(after.firstIndex, 2);
+});
+
+
+/** Reads `path` by descriptor, read ahead as the inline path does; `after` runs once the first chunk is out. */
+async function readFile(path: string, after?: () => void): Promise<string> {
+  const fd = openSync(path, 'r');
+  const ring = new ChunkRing(4, 64 * 1024);
+  let text = '';
+  try {
+    const file: ChunkSource = { name: path, size: undefined, fd, readAhead: true, stream: Readable.from([]), close: () => {} };
+    for await (const chunk of readChunks(file, { ring, numbering: { line: 1, index: 0 }, halted: () => false, batch: undefined, chunkBytes: () => 64 * 1024 })) {
+      text += chunk.bytes.toString();
+      if (chunk.slot) ring.release(chunk.slot);
+      after?.();
+      after = undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return text;
+}
+
+test('a file read ahead comes through whole and in order, across reads and chunk edges', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
+  const path = join(dir, 'in.ndjson');
+  const content = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
+  writeFileSync(path, content);
+  assert.ok((await readFile(path)) === content);
+  rmSync(dir, { recursive: true });
+});
+
+test('a file that grows while read ahead leaves no gap: after a short read, reading goes on from where it ended', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
+  const path = join(dir, 'in.ndjson');
+  // 100 KB: a whole 64 KiB read, then a short one, with reads issued past the end.
+  const first = Array.from({ length: 1000 }, (_, k) => `{"k":${k},"pad":"${'y'.repeat(80)}"}\n`).join('');
+  writeFileSync(path, first);
+  const more = Array.from({ length: 2000 }, (_, k) => `{"more":${k},"pad":"${'z'.repeat(80)}"}\n`).join('');
+  const text = await readFile(path, () => appendFileSync(path, more));
+  const whole = first + more;
+  assert.ok(text.length >= first.length, `${text.length} bytes read of ${first.length}`);
+  assert.ok(text === whole.slice(0, text.length), 'what was read is not the file from its start');
+  rmSync(dir, { recursive: true });
 });
 
 test.run();
