@@ -1,5 +1,4 @@
-import { isBlankBytes } from '../io/is-blank-line.js';
-import { hashLine, hashLines, type LineHashes } from '../records/line-hashes.js';
+import { forEachRecordLine, hashLine, hashLines, type LineHashes } from '../records/line-hashes.js';
 
 /**
  * The journal units of a chunk (a record each, or for op batch a batch), as parallel
@@ -83,22 +82,13 @@ export class RecordKeys {
     const named: string[] = [];
     const lines: number[] = [];
     const bases: string[] | undefined = batches ? [] : undefined;
-    let line = firstLine;
-    let start = 0;
-    while (start < bytes.length) {
-      let end = bytes.indexOf(10, start);
-      if (end < 0) end = bytes.length;
-      const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
-      if (!isBlankBytes(bytes, start, stop)) {
-        lines.push(line);
-        const id = this.idField === undefined ? undefined : readId(bytes, start, stop, this.idField);
-        if (bases) bases.push(id ?? hashBytes(bytes, start, stop));
-        else if (id !== undefined) named.push(this.countId(id));
-        else named.push(this.countHash(bytes, start, stop));
-      }
-      start = end + 1;
-      line++;
-    }
+    forEachRecordLine(bytes, firstLine, (start, stop, line) => {
+      lines.push(line);
+      const id = this.idField === undefined ? undefined : readId(bytes, start, stop, this.idField);
+      if (bases) bases.push(id ?? hashBytes(bytes, start, stop));
+      else if (id !== undefined) named.push(this.countId(id));
+      else named.push(this.countHash(bytes, start, stop));
+    });
     if (!batches || !bases) return { count: named.length, hashes: undefined, seen: undefined, named, lines, ends: undefined };
     const ends: number[] = [];
     let next = 0;

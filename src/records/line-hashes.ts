@@ -17,26 +17,31 @@ export function hashLines(bytes: Uint8Array, firstLine: number): LineHashes {
   let hashes = new Int32Array(256);
   const lines: number[] = [];
   let count = 0;
+  forEachRecordLine(bytes, firstLine, (start, stop, line) => {
+    if (2 * count === hashes.length) {
+      const grown = new Int32Array(hashes.length * 2);
+      grown.set(hashes);
+      hashes = grown;
+    }
+    hashLine(bytes, start, stop, hashes, 2 * count);
+    lines.push(line);
+    count++;
+  });
+  return { count, hashes, lines };
+}
+
+/** Calls `visit` with the bytes [start, stop) and the line number of each non-blank line of a chunk of whole lines (a CR before its newline left out). */
+export function forEachRecordLine(bytes: Uint8Array, firstLine: number, visit: (start: number, stop: number, line: number) => void): void {
   let line = firstLine;
   let start = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(10, start);
     if (end < 0) end = bytes.length;
     const stop = end > start && bytes[end - 1] === 13 ? end - 1 : end;
-    if (!isBlankBytes(bytes, start, stop)) {
-      if (2 * count === hashes.length) {
-        const grown = new Int32Array(hashes.length * 2);
-        grown.set(hashes);
-        hashes = grown;
-      }
-      hashLine(bytes, start, stop, hashes, 2 * count);
-      lines.push(line);
-      count++;
-    }
+    if (!isBlankBytes(bytes, start, stop)) visit(start, stop, line);
     start = end + 1;
     line++;
   }
-  return { count, hashes, lines };
 }
 
 /**
