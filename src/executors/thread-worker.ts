@@ -137,6 +137,8 @@ async function runOne(task: ThreadTask): Promise<unknown> {
     const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
     const result: ChunkResult = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined, halted: () => stopCause !== undefined });
     if (stopCause !== undefined) result.stopped = stoppedPlaces;
+    // One piece per record, unpacked (--to a queue), stays text: thousands of tiny buffers cost more than a copy.
+    if (setup.perRecord && !result.packed) return result;
     return movable({ ...result, out: result.out.map(encode) });
   } finally {
     if (beat) beats.delete(beat);

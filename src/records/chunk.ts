@@ -34,6 +34,8 @@ export interface ChunkSetup {
    * `--to` a queue). Off: output may stream and the hot path is unchanged.
    */
   perRecord?: boolean | undefined;
+  /** With `perRecord`: the pieces come packed (ChunkResult.packed), for the journal's merge. */
+  packRecords?: boolean | undefined;
   /** --journal keyed by line hashes: the chunk's line hashes come back in `ChunkResult.lineHashes`. */
   hashLines?: boolean | undefined;
   /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
