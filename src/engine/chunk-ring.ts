@@ -20,7 +20,6 @@ export class ChunkRing {
     return new ChunkRing(executor.capacity + 1 + (executor.spareSlots ?? 0) + more, executor.slotBytes);
   }
 
-
   private readonly free: Slot[] = [];
   private readonly waiters: Array<(slot: Slot) => void> = [];
   private made = 0;

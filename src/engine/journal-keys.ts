@@ -27,12 +27,11 @@ export function unitKey(units: ChunkUnits, k: number): string {
 }
 
 /**
- * Writes unit `k`'s key, as a JSON string, into `target` at `at`; returns the end. Hash keys
- * are written byte by byte: hex text made per record and encoded again cost more than the
- * hashing itself.
+ * Writes unit `k`'s line-hash key, as a JSON string, into `target` at `at`; returns the end:
+ * at most 30 bytes. Written byte by byte: hex text made per record and encoded again cost
+ * more than the hashing itself.
  */
-export function writeUnitKey(units: ChunkUnits, k: number, target: Uint8Array, at: number): number {
-  if (units.named) return at + Buffer.from(target.buffer, target.byteOffset).write(JSON.stringify(units.named[k]), at);
+export function writeHashKey(units: ChunkUnits, k: number, target: Uint8Array, at: number): number {
   target[at++] = QUOTE;
   at = writeHex8(units.hashes![2 * k]!, target, at);
   at = writeHex8(units.hashes![2 * k + 1]!, target, at);

@@ -9,7 +9,7 @@ import type { DeadLetter } from '../records/record-runner.js';
 import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
 import { checkHeader, type JournalHeader } from './journal-header.js';
-import { RecordKeys, unitKey, unitLastLine, unitLines, unitSize, writeUnitKey, type ChunkUnits } from './journal-keys.js';
+import { RecordKeys, unitKey, unitLastLine, unitLines, unitSize, writeHashKey, type ChunkUnits } from './journal-keys.js';
 import { TaskSizer } from '../executors/task-sizer.js';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
@@ -147,7 +147,7 @@ export class Journal {
         const result = await ran;
         if (result.setupFailure) return result;
         const units = result.lineHashes ? this.keys.countHashed(result.lineHashes) : this.keys.unitsOf(chunk.bytes, chunk.firstLine, chunk.batches);
-        return this.finish(chunk, units, undefined, 0, result);
+        return this.finish(chunk, units, undefined, result);
       });
       this.inOrder = turn.then(noop, noop);
       return turn;
@@ -167,13 +167,13 @@ export class Journal {
       const batches = chunk.batches && taken!.flatMap((entry, k) => (entry ? [] : [unitSize(units, k)]));
       result = await run({ ...chunk, skip, batches });
     }
-    return this.finish(chunk, units, takenCount === 0 ? undefined : taken, takenCount, result);
+    return this.finish(chunk, units, takenCount === 0 ? undefined : taken, result);
   }
 
-  private finish(chunk: Chunk, units: ChunkUnits, taken: Array<JournalEntry | undefined> | undefined, takenCount: number, result: ChunkResult): ChunkResult {
+  private finish(chunk: Chunk, units: ChunkUnits, taken: Array<JournalEntry | undefined> | undefined, result: ChunkResult): ChunkResult {
     if (result.setupFailure) return result;
     // Measured on what ran: journaled records took no time.
-    const ran = units.count - takenCount;
+    const ran = units.count - (taken ? taken.filter((entry) => entry !== undefined).length : 0);
     if (ran > 0) this.sizer.record(Math.round((chunk.bytes.length * ran) / units.count), result.ms);
     return this.merge(units, taken, result);
   }
@@ -282,16 +282,16 @@ export class Journal {
   }
 
   /**
-   * The common case in bytes: nothing taken from the journal, records in order, one piece
-   * per record in input order, each empty or one line of ASCII, no dead letter, no side
-   * input, no batch. The output is encoded once, and each entry is the record's output
+   * The common case in bytes: nothing taken from the journal, line-hash keys (not --id,
+   * not batches), records in order, one piece per record in input order, each empty or one
+   * line of ASCII, no dead letter, no side input. The output is encoded once, and each entry is the record's output
    * bytes copied between its key and its brackets: no entry text, no second encoding.
    * Anything else returns undefined, before any effect, for the general merge.
    */
   private mergeInOrder(units: ChunkUnits, result: ChunkResult): ChunkResult | undefined {
     const lengths = result.packed;
     const tags = result.outLines;
-    if (!this.options.ordered || !lengths || !tags || units.ends || result.deadLetters.length > 0 || result.sideAt?.length) return undefined;
+    if (!this.options.ordered || !lengths || !tags || !units.hashes || result.deadLetters.length > 0 || result.sideAt?.length) return undefined;
     const count = tags.length;
     if (count > units.count) return undefined;
     for (let k = 0; k < count; k++) if (tags[k] !== units.lines[k]) return undefined;
@@ -303,7 +303,7 @@ export class Journal {
     if (bytes.length !== chars) return undefined;
     const merged: ChunkResult = { ...emptyResult(), stats: result.stats, failure: result.failure, ms: result.ms };
     if (count === 0) return merged;
-    const entries = Buffer.allocUnsafe(bytes.length + count * ENTRY_ROOM + (units.named ? units.named.reduce((sum, key) => sum + 2 * key.length + 2, 0) : 0));
+    const entries = Buffer.allocUnsafe(bytes.length + count * ENTRY_ROOM);
     let at = 0;
     let from = 0;
     for (let k = 0; k < count; k++) {
@@ -312,7 +312,7 @@ export class Journal {
       // One line: its only newline is its last byte.
       if (length > 0 && bytes.indexOf(NEWLINE, from) !== end - 1) return undefined;
       at = copyInto(ENTRY_HEAD, entries, at);
-      at = writeUnitKey(units, k, entries, at);
+      at = writeHashKey(units, k, entries, at);
       at = copyInto(ENTRY_OK, entries, at);
       if (length > 0) at += bytes.copy(entries, at, from, end - 1);
       at = copyInto(ENTRY_TAIL, entries, at);

@@ -6,6 +6,7 @@ import { fileIsGzip, gunzip, sniffGzip, type DecodedStream } from './gunzip-sour
 
 /** 64 KiB reads: at 256 KiB and 1 MiB the decoded strings outgrow the young generation; 64 KiB was fastest and smallest (bench/RESULTS.md). */
 export const READ_BYTES = Number(process.env.OP_READ_BYTES) || 64 * 1024;
+
 export interface Source {
   /** `stdin` or the path as given: the prefix of every error place. */
   name: string;

@@ -34,7 +34,7 @@ export interface ChunkSetup {
    * `--to` a queue). Off: output may stream and the hot path is unchanged.
    */
   perRecord?: boolean | undefined;
-  /** With `perRecord`: the pieces come packed (ChunkResult.packed), for the journal's merge. */
+  /** Set with `perRecord` for --journal: the pieces come packed (ChunkResult.packed), for the journal's merge. */
   packRecords?: boolean | undefined;
   /** --journal keyed by line hashes: the chunk's line hashes come back in `ChunkResult.lineHashes`. */
   hashLines?: boolean | undefined;

@@ -158,7 +158,7 @@ export class ChunkRunner {
     else if (rest) out.push(rest);
     const steps = 'stepStats' in this.handler ? (this.handler as { stepStats(): StepStats[] }).stepStats() : undefined;
     // The record pieces packed into one text (ChunkResult.packed): one string to merge, one buffer to move across a thread.
-    const packed = setup.perRecord && setup.packRecords ? out.map((piece) => piece.length) : undefined;
+    const packed = setup.packRecords ? out.map((piece) => piece.length) : undefined;
     // Hashed here, where the chunk runs: with -w N the workers make the journal's keys.
     const lineHashes = setup.hashLines ? hashLines(chunk.bytes, chunk.firstLine) : undefined;
     return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };

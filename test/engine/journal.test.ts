@@ -186,6 +186,17 @@ test('the journal is the same bytes inline and with -w 2: keys counted in input 
   }
 });
 
+test('--id keys of any length and script are journaled whole: long non-ASCII ids with ASCII output resume', async () => {
+  const journal = join(dir, 'long-ids.journal');
+  const records = ndjson(Array.from({ length: 500 }, (_, n) => ({ id: `${'名'.repeat(60)}${n}`, n })));
+  const first = await runOp(['map', '({n: r.n})', '--id', 'id', '--journal', journal], { input: records });
+  assert.is(first.status, 0, first.stderr);
+  const again = await runOp(['map', '({n: r.n})', '--id', 'id', '--journal', journal, '--stats'], { input: records });
+  assert.is(again.status, 0, again.stderr);
+  assert.is(again.stdout, first.stdout);
+  assert.match(again.stderr, /"resumed":500/);
+});
+
 test('a journal written in another journal format is refused, even with --force', async () => {
   const journal = join(dir, 'format1.journal');
   writeFileSync(journal, `${JSON.stringify({ journal: 1, op: '0.1.0', command: 'op map', handler: 'x', key: 'line' })}\n{"k":"00","s":"ok","o":[{}]}\n`);
