@@ -19,8 +19,8 @@ import SliceCommand from './slice.js';
 import TeeCommand from './tee.js';
 import WatchCommand from './watch.js';
 
-// oclif's runner beside the table: scripts/bundle.mjs bundles both into dist/op.mjs, the
-// single file the CLI loads at start-up.
+// oclif's runner beside the table: scripts/bundle.mjs bundles both, and the engine, into
+// dist/src/bundle/op.mjs, the file the CLI loads at start-up.
 export { execute } from '@oclif/core';
 // oclif finds it by name, through package.json's oclif.hooks.
 export { commandNotFound } from './shared/command-not-found.js';

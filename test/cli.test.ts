@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,16 +31,22 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.is(result.status, 0, result.stderr);
   const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
   const paths = new Set<string>((packed?.files ?? []).map((file) => file.path));
-  const needed = ['bin/run.js', 'dist/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
+  const needed = ['bin/run.js', 'dist/src/bundle/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
   for (const path of needed) assert.ok(paths.has(path), `${path} is in the package`);
   const { man } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string[] };
   for (const page of man) assert.ok(paths.has(page.replace(/^\.\//, '')), `${page} is in the package`);
   assert.not.ok([...paths].some((path) => path.startsWith('dist/test/')), 'no test files');
 });
 
-test('the bundle leaves the engine outside, so each error class exists once (instanceof holds across the two)', () => {
-  const bundle = readFileSync(join(ROOT, 'dist/op.mjs'), 'utf8');
-  assert.not.match(bundle, /class (OpError|UsageError)\b/);
+test('the CLI loads every module from the bundle, so each error class exists once (instanceof holds)', () => {
+  const dir = join(ROOT, 'dist/src/bundle');
+  const files = readdirSync(dir).filter((name) => name.endsWith('.mjs'));
+  const texts = files.map((name) => readFileSync(join(dir, name), 'utf8'));
+  for (const name of ['OpError', 'UsageError', 'InputError']) {
+    assert.is(texts.reduce((n, text) => n + (text.match(new RegExp(`(class ${name}|${name} = class)\\b`, 'g'))?.length ?? 0), 0), 1, `class ${name} once`);
+  }
+  // No file of the bundle imports a module from outside it by path (dist/src's compiled modules).
+  for (const [k, text] of texts.entries()) assert.not.match(text, /(from|import\()\s*["']\.\.\//, files[k]);
 });
 
 test('op help, op help map and op map -h print the same help as --help', async () => {

@@ -24,7 +24,7 @@ export const CHUNK_BYTES = Number(process.env.OP_CHUNK_BYTES) || 1024 * 1024;
  * The worker entry, next to this module: the one-file bundle of it that the build makes
  * (scripts/bundle.mjs), else the compiled module (a build by tsc alone).
  */
-const WORKER_FILE = [new URL('./thread-worker.bundle.mjs', import.meta.url), new URL('./thread-worker.js', import.meta.url)].find((url) => existsSync(url))?.href;
+const WORKER_FILE = [new URL('../executors/thread-worker.bundle.mjs', import.meta.url), new URL('../executors/thread-worker.js', import.meta.url)].find((url) => existsSync(url))?.href;
 /** Tasks per worker: one being processed, one waiting, so a worker never idles on the main thread. */
 const TASKS_PER_WORKER = 2;
 /** How long teardown may take before the pool is abandoned (the process exit ends the threads). */

@@ -6,7 +6,7 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-const WORKER_FILE = new URL('./heartbeat-worker.js', import.meta.url);
+const WORKER_FILE = new URL('../queue/heartbeat-worker.js', import.meta.url);
 /**
  * The thread sends one small script every visibility/3 and keeps no data: V8's default
  * heap sizes left it ~14 MiB more resident than these (an idle consumer 149 -> 135 MiB).

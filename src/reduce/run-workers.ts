@@ -46,7 +46,7 @@ export class ReduceWorkers {
     private readonly maxErrors: number | undefined,
   ) {
     this.router = new ByteKeyRouter(data.step.key, count);
-    const url = new URL('./reduce-worker.js', import.meta.url);
+    const url = new URL('../reduce/reduce-worker.js', import.meta.url);
     this.lanes = Array.from({ length: count }, (_, k) => {
       const lane: Lane = {
         worker: new Worker(url, { workerData: { ...data, worker: k } satisfies ReduceWorkerData }),
