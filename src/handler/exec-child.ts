@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gatherReads } from '../io/gather-reads.js';
 import { LineCutter, prefixLines } from '../io/line-cutter.js';
 import { isTreeAsleep, signalGroup } from '../io/process-group.js';
 import { StderrTail } from '../io/stderr-tail.js';
@@ -66,6 +67,7 @@ export class ExecChild {
   private exitTimer: NodeJS.Timeout | undefined;
   private readonly cutter = new LineCutter(MAX_STDERR_LINE);
   private readonly prefix: Buffer;
+  private endGathering: (() => void) | undefined;
 
   constructor(
     spec: ChildSpec,
@@ -97,7 +99,7 @@ export class ExecChild {
     const child = this.process;
     // A child that stops reading (or has ended) makes its stdin fail; its end is reported by 'exit'.
     child.stdin!.on('error', () => {});
-    child.stdout!.on('data', (chunk: Buffer) => this.events.data(this, chunk));
+    this.endGathering = gatherReads(child.stdout!, (chunk) => this.events.data(this, chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.forwardStderr(chunk));
     let exited = false;
     child.stdout!.once('close', () => {
@@ -180,6 +182,7 @@ export class ExecChild {
     this.inputOpen = false;
     if (!this.process) return;
     this.process.stdin?.destroy();
+    this.endGathering?.();
     this.process.stdout?.removeAllListeners('data');
     this.process.stdout?.resume();
   }
