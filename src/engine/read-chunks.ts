@@ -231,31 +231,40 @@ function readAheadFiller(fd: number): Filler {
   };
   return async (buf, offset, length, deadline) => {
     if (deadline !== undefined && performance.now() >= deadline) return 'due';
-    while (!current || current.taken === current.n) {
-      if (current) free.push(current.buf);
-      current = undefined;
-      issue();
-      const next = queue.shift();
-      if (!next) return 0;
-      const got = await next;
-      if (got.n === 0) {
-        ended = true;
-        free.push(got.buf);
-        return 0;
+    // A request is filled across reads: a chunk that starts with the last one's partial line
+    // would otherwise end where a read ends, and the few bytes left of that read would make
+    // a chunk of one line next time (every other chunk, before this).
+    let copied = 0;
+    while (copied < length) {
+      if (!current || current.taken === current.n) {
+        if (current) free.push(current.buf);
+        current = undefined;
+        issue();
+        const next = queue.shift();
+        if (!next) break;
+        const got = await next;
+        if (got.n === 0) {
+          ended = true;
+          free.push(got.buf);
+          break;
+        }
+        if (got.n < READ_BYTES) {
+          // The file ended here when this read ran: what was read past it is read again in order.
+          const past = queue;
+          queue = [];
+          for (const read of past) read.then(({ buf: spare }) => free.push(spare), noop);
+          position = got.at + got.n;
+        }
+        current = { buf: got.buf, n: got.n, taken: 0 };
       }
-      if (got.n < READ_BYTES) {
-        // The file ended here when this read ran: what was read past it is read again in order.
-        const past = queue;
-        queue = [];
-        for (const read of past) read.then(({ buf: spare }) => free.push(spare), noop);
-        position = got.at + got.n;
-      }
-      current = { buf: got.buf, n: got.n, taken: 0 };
+      const n = Math.min(current.n - current.taken, length - copied);
+      current.buf.copy(buf, offset + copied, current.taken, current.taken + n);
+      current.taken += n;
+      copied += n;
+      // What a short read got is all there was: it goes out now, not after a wait for more.
+      if (current.n < READ_BYTES) break;
     }
-    const n = Math.min(current.n - current.taken, length);
-    current.buf.copy(buf, offset, current.taken, current.taken + n);
-    current.taken += n;
-    return n;
+    return copied;
   };
 }
 

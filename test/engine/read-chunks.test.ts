@@ -75,13 +75,20 @@ test('a line past the limit is one over-long record, not held; the lines after i
 
 /** Reads `path` by descriptor, read ahead as the inline path does; `after` runs once the first chunk is out. */
 async function readFile(path: string, after?: () => void): Promise<string> {
+  return (await readFileChunks(path, after)).text;
+}
+
+/** readFile, with the bytes of each chunk. */
+async function readFileChunks(path: string, after?: () => void): Promise<{ text: string; sizes: number[] }> {
   const fd = openSync(path, 'r');
   const ring = new ChunkRing(4, 64 * 1024);
   let text = '';
+  const sizes: number[] = [];
   try {
     const file: ChunkSource = { name: path, size: undefined, fd, readAhead: true, stream: Readable.from([]), close: () => {} };
     for await (const chunk of readChunks(file, { ring, numbering: { line: 1, index: 0 }, halted: () => false, batch: undefined, chunkBytes: () => 64 * 1024 })) {
       text += chunk.bytes.toString();
+      sizes.push(chunk.bytes.length);
       if (chunk.slot) ring.release(chunk.slot);
       after?.();
       after = undefined;
@@ -89,7 +96,7 @@ async function readFile(path: string, after?: () => void): Promise<string> {
   } finally {
     closeSync(fd);
   }
-  return text;
+  return { text, sizes };
 }
 
 test('a file read ahead comes through whole and in order, across reads and chunk edges', async () => {
@@ -98,6 +105,19 @@ test('a file read ahead comes through whole and in order, across reads and chunk
   const content = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
   writeFileSync(path, content);
   assert.ok((await readFile(path)) === content);
+  rmSync(dir, { recursive: true });
+});
+
+test('chunks read ahead are full: a chunk that starts with a partial line reads on into the next read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
+  const path = join(dir, 'in.ndjson');
+  const content = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
+  writeFileSync(path, content);
+  const { text, sizes } = await readFileChunks(path);
+  assert.ok(text === content);
+  // Each chunk but the last fills its 64 KiB up to its last whole line (lines here are under 120 bytes).
+  const short = sizes.slice(0, -1).filter((size) => size < 64 * 1024 - 120);
+  assert.equal(short, [], `chunks of ${sizes.join(', ')} bytes`);
   rmSync(dir, { recursive: true });
 });
 
