@@ -25,8 +25,6 @@ export function chunkSetup(options: OperatorOptions): ChunkSetup {
     perRecord: options.journal !== undefined || options.queue?.to !== undefined,
     // The journal merges a chunk's outputs as one text; a queue's --to takes them one by one.
     packRecords: options.journal !== undefined,
-    // A journal keyed by line: the lines' hashes are made with the chunk's run (journal-keys.ts).
-    hashLines: options.journal !== undefined && options.idField === undefined && options.batch === undefined,
     stage: options.stage,
     steps: options.steps,
   };

@@ -75,9 +75,14 @@ export class RecordKeys {
 
   constructor(private readonly idField: string | undefined) {}
 
+  /** Whether a chunk's units are its lines keyed by their hashes (hashLines), not --id values or batches. */
+  byLineHash(batches: number[] | undefined): boolean {
+    return this.idField === undefined && !batches;
+  }
+
   /** The units of a chunk of whole lines (with `batches`, the records of each batch). */
   unitsOf(bytes: Uint8Array, firstLine: number, batches: number[] | undefined): ChunkUnits {
-    if (this.idField === undefined && !batches) return this.countHashed(hashLines(bytes, firstLine));
+    if (this.byLineHash(batches)) return this.countHashed(hashLines(bytes, firstLine));
     const named: string[] = [];
     const lines: number[] = [];
     const bases: string[] | undefined = batches ? [] : undefined;

@@ -140,9 +140,10 @@ export class Journal {
   async run(chunk: Chunk, run: (chunk: Chunk) => Promise<ChunkResult>): Promise<ChunkResult> {
     // A fresh journal has nothing to look up: the chunk runs first, and its line hashes come
     // back with its result (made in the worker, with -w N). Keys are counted in input
-    // order, so results are taken one after another, in the order the chunks came.
+    // order, so results are taken one after another, in the order the chunks came. A
+    // resumed one keys the chunk before it runs, so the run hashes nothing.
     if (this.done.size === 0) {
-      const ran = run(chunk);
+      const ran = run(this.keys.byLineHash(chunk.batches) ? { ...chunk, hashLines: true } : chunk);
       const turn = this.inOrder.then(async () => {
         const result = await ran;
         if (result.setupFailure) return result;

@@ -10,6 +10,8 @@ export interface ThreadTask {
   batches: number[] | undefined;
   /** With --journal: lines of journaled records, not to run. */
   skip: number[] | undefined;
+  /** A fresh --journal keyed by line: hash the lines (ChunkResult.lineHashes). */
+  hashLines: boolean | undefined;
   errorLimit: { max: number; before: number } | undefined;
   /** With --timeout: [last sign of life in ms since epoch, the worker's threadId], for the main thread's watchdog. */
   beat: SharedArrayBuffer | undefined;

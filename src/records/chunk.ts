@@ -36,8 +36,6 @@ export interface ChunkSetup {
   perRecord?: boolean | undefined;
   /** Set with `perRecord` for --journal: the pieces come packed (ChunkResult.packed), for the journal's merge. */
   packRecords?: boolean | undefined;
-  /** --journal keyed by line hashes: the chunk's line hashes come back in `ChunkResult.lineHashes`. */
-  hashLines?: boolean | undefined;
   /** A `then` chain: its steps, run as one handler of kind slice (records/run-steps.ts). */
   steps?: StepSetup[] | undefined;
   /** With --side and worker threads: where workers follow the side inputs' versions. */
@@ -58,6 +56,8 @@ export interface Chunk {
   source: string;
   /** With --journal: lines whose records are journaled, so they are not run (their indexes still count). */
   skip?: number[] | undefined;
+  /** A fresh --journal keyed by line: the chunk's line hashes come back in `ChunkResult.lineHashes`, made where it runs. */
+  hashLines?: boolean | undefined;
 }
 
 /** What a chunk turned into. */
@@ -86,7 +86,7 @@ export interface ChunkResult {
    * buffer across a thread, costs far less than a million small ones.
    */
   packed?: number[] | undefined;
-  /** With `hashLines`: the hash of every record line of the chunk (the journal's keys). */
+  /** With the chunk's `hashLines`: the hash of every record line of the chunk (the journal's keys). */
   lineHashes?: LineHashes | undefined;
   /** With `perRecord` and --side: the side inputs' version each record started with, as pairs [line, version, …]. */
   sideAt?: number[] | undefined;

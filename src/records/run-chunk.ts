@@ -19,6 +19,7 @@ const WINDOW_PER_SLOT = 16;
 export interface ChunkLines {
   bytes: Buffer;
   skip?: number[] | undefined;
+  hashLines?: boolean | undefined;
   firstLine: number;
   firstIndex: number;
   source: string;
@@ -160,7 +161,7 @@ export class ChunkRunner {
     // The record pieces packed into one text (ChunkResult.packed): one string to merge, one buffer to move across a thread.
     const packed = setup.packRecords ? out.map((piece) => piece.length) : undefined;
     // Hashed here, where the chunk runs: with -w N the workers make the journal's keys.
-    const lineHashes = setup.hashLines ? hashLines(chunk.bytes, chunk.firstLine) : undefined;
+    const lineHashes = chunk.hashLines ? hashLines(chunk.bytes, chunk.firstLine) : undefined;
     return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
   }
 }
