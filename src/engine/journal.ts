@@ -4,7 +4,7 @@ import { OpError, UsageError } from '../core/errors.js';
 import { fsReason } from '../io/fs-reason.js';
 import type { Chunk, ChunkResult } from '../records/chunk.js';
 import { emptyResult } from '../records/failed-records.js';
-import { pieceText, recordPieces } from '../records/record-pieces.js';
+import { pieceBytes, pieceText, recordPieces } from '../records/record-pieces.js';
 import type { DeadLetter } from '../records/record-runner.js';
 import { addStats } from '../records/stats.js';
 import { formatEntry, parseEntry, type JournalEntry } from './journal-entry.js';
@@ -296,8 +296,7 @@ export class Journal {
     const count = tags.length;
     if (count > units.count) return undefined;
     for (let k = 0; k < count; k++) if (tags[k] !== units.lines[k]) return undefined;
-    const whole = result.out[0] ?? '';
-    const bytes = typeof whole === 'string' ? Buffer.from(whole, 'utf8') : whole instanceof Uint8Array ? Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength) : Buffer.from(whole);
+    const bytes = pieceBytes(result.out[0] ?? '');
     let chars = 0;
     for (let k = 0; k < count; k++) chars += lengths[k]!;
     // Past ASCII, code units are not bytes.

@@ -20,8 +20,13 @@ export function unpacked(result: ChunkResult): ChunkResult {
   return result.packed ? { ...result, out: recordPieces(result), packed: undefined } : result;
 }
 
-/** The text of a piece of output bytes. */
+/** The text of a piece of output. */
 export function pieceText(piece: string | ArrayBuffer | Uint8Array): string {
-  if (typeof piece === 'string') return piece;
-  return piece instanceof Uint8Array ? Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).toString('utf8') : Buffer.from(piece).toString('utf8');
+  return typeof piece === 'string' ? piece : pieceBytes(piece).toString('utf8');
+}
+
+/** The UTF-8 bytes of a piece of output, as a Buffer over the same memory where it is bytes already. */
+export function pieceBytes(piece: string | ArrayBuffer | Uint8Array): Buffer {
+  if (typeof piece === 'string') return Buffer.from(piece, 'utf8');
+  return piece instanceof Uint8Array ? Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength) : Buffer.from(piece);
 }

@@ -99,26 +99,22 @@ async function readFileChunks(path: string, after?: () => void): Promise<{ text:
   return { text, sizes };
 }
 
+/** 20,000 lines of 9 to 120 bytes, in a file of their own (about 1.3 MB: many reads and chunks). */
+const aheadDir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
+const aheadPath = join(aheadDir, 'in.ndjson');
+const aheadContent = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
+writeFileSync(aheadPath, aheadContent);
+
 test('a file read ahead comes through whole and in order, across reads and chunk edges', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
-  const path = join(dir, 'in.ndjson');
-  const content = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
-  writeFileSync(path, content);
-  assert.ok((await readFile(path)) === content);
-  rmSync(dir, { recursive: true });
+  assert.ok((await readFile(aheadPath)) === aheadContent);
 });
 
 test('chunks read ahead are full: a chunk that starts with a partial line reads on into the next read', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'opkit-read-ahead-'));
-  const path = join(dir, 'in.ndjson');
-  const content = Array.from({ length: 20_000 }, (_, k) => `{"k":${k},"pad":"${'x'.repeat(k % 97)}"}\n`).join('');
-  writeFileSync(path, content);
-  const { text, sizes } = await readFileChunks(path);
-  assert.ok(text === content);
+  const { text, sizes } = await readFileChunks(aheadPath);
+  assert.ok(text === aheadContent);
   // Each chunk but the last fills its 64 KiB up to its last whole line (lines here are under 120 bytes).
   const short = sizes.slice(0, -1).filter((size) => size < 64 * 1024 - 120);
   assert.equal(short, [], `chunks of ${sizes.join(', ')} bytes`);
-  rmSync(dir, { recursive: true });
 });
 
 test('a file that grows while read ahead leaves no gap: after a short read, reading goes on from where it ended', async () => {
@@ -134,5 +130,7 @@ test('a file that grows while read ahead leaves no gap: after a short read, read
   assert.ok(text === whole.slice(0, text.length), 'what was read is not the file from its start');
   rmSync(dir, { recursive: true });
 });
+
+test.after(() => rmSync(aheadDir, { recursive: true }));
 
 test.run();
