@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until as waitUntil } from '../helpers/poll-files.js';
 import { ROOT } from '../helpers/run-op.js';
 
 /** Scratch space under the ignored dist/, one directory per test and process. */
@@ -15,14 +15,7 @@ export function removeScratch(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Polls `check` until it holds; never a fixed sleep standing in for "long enough". */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { waitUntil };
 
 export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
   let text: string;

@@ -7,11 +7,11 @@ export function countLines(path: string): number {
   return text === '' ? 0 : text.split('\n').length - 1;
 }
 
-/** Polls every 5 ms until `ready()`, failing after 30 s with what was awaited. */
-export async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+/** Polls every 10 ms until `ready()`, failing after `timeoutMs` with what was awaited. */
+export async function until(ready: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!ready()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until as waitUntil } from '../helpers/poll-files.js';
 import { OP, ROOT } from '../helpers/run-op.js';
 
 /** `op reduce` on a pipe that stays open: records are written while its output is watched. */
@@ -54,10 +54,4 @@ export class LiveReduce {
 }
 
 /** Polls `condition` every 20 ms; fails after `ms` with what was awaited. */
-export async function waitUntil(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { waitUntil };

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until as waitUntil } from '../helpers/poll-files.js';
 import { OP, ROOT } from '../helpers/run-op.js';
 
 /** The host's own multi-node variables would change every rank: tests run without them. */
@@ -28,14 +28,7 @@ export function pathWithOp(): string {
   return `${bin}:${process.env.PATH ?? ''}`;
 }
 
-/** Polls `check` until it holds; never a fixed sleep standing in for "long enough". */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { waitUntil };
 
 /** A running `op run`, its output as it comes, its exit. */
 export class OpRun {

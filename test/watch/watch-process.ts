@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until as waitUntil } from '../helpers/poll-files.js';
 import { FIXTURES, OP, ROOT } from '../helpers/run-op.js';
 
 /**
@@ -48,14 +48,7 @@ export function readLines<T = RunLine>(file: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-/** Polls `check` until it holds; never a fixed sleep standing in for "long enough". */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+export { waitUntil };
 
 /** A running `op watch`, its output as it comes, and a way to stop it. */
 export class WatchProcess {
