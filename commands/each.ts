@@ -13,7 +13,9 @@ The output is one record per input, in input order (--unordered: completion orde
 
 A job succeeds when its exit status is in --ok-codes. Any other status, a signal, a timeout or a command that is not found (exit 127) is a failure: it is retried (--retries, --retry-delay), then dead-lettered with --errors, the entry's "error" holding "exit", "signal" and the tail of stderr; without --errors the first failure stops the run (exit 1).
 
-Each job runs in its own process group with stdin from /dev/null unless --stdin says otherwise. --timeout sends SIGTERM to the group, then SIGKILL --kill-after ms later. On SIGINT or SIGTERM no more jobs start, the running groups get SIGTERM, then SIGKILL after --stop-timeout; the records of finished jobs are written, interrupted jobs are dead-lettered (or reported on stderr without --errors), and op each exits 130 or 143. No job outlives op each.`;
+Each job runs in its own process group with stdin from /dev/null unless --stdin says otherwise. --timeout sends SIGTERM to the group, then SIGKILL --kill-after ms later. On SIGINT or SIGTERM no more jobs start, the running groups get SIGTERM, then SIGKILL after --stop-timeout; the records of finished jobs are written, interrupted jobs are dead-lettered (or reported on stderr without --errors), and op each exits 130 or 143. No job outlives op each.
+
+Jobs are started by a small resident process, python/opkit_jobs.py, run by the first python3 (3.9 or later) on PATH that is a program rather than a script: a job started from it costs a fraction of one started from op's own, much larger, process. Without such a python3, or with OP_EACH_RUNNER=node, op each starts jobs itself; the records are the same either way.`;
   static override examples = [
     { description: 'Fetch each URL with curl, four at a time; keep the body as parsed JSON.', command: `op each -j 4 --stdout-json -- curl -fsS {.url} < urls.ndjson > pages.ndjson` },
     { description: 'Transcode each video; failures go to a dead-letter file.', command: `op each -j 2 --errors failed.ndjson --timeout 600000 -- ffmpeg -i {.path} out/{.id}.mp4 < videos.ndjson` },
@@ -61,7 +63,9 @@ Each job runs in its own process group with stdin from /dev/null unless --stdin 
     const { argv, flags } = await this.parse(EachCommand, own);
     const { UsageError } = await import('../src/core/errors.js');
     if (argv.length > 0) throw new UsageError(`unexpected ${JSON.stringify(argv[0])}: the command goes after --, as in op each -- CMD ARG…`);
+    // The job runner (a Python process) starts while the engine loads: the two start-ups overlap.
+    const runner = import('../src/each/job-runner.js').then(({ openJobRunner }) => openJobRunner());
     const { runEach } = await import('../src/each/run-each.js');
-    process.exitCode = await runEach(command, flags);
+    process.exitCode = await runEach(command, flags, runner);
   }
 }

@@ -19,6 +19,14 @@ export class BoundedCapture {
 
   constructor(private readonly limit: number) {}
 
+  /** A stream captured elsewhere: its kept bytes (base64) and how many it held in all. */
+  static of(limit: number, base64: string, total: number): BoundedCapture {
+    const capture = new BoundedCapture(limit);
+    if (base64) capture.push(Buffer.from(base64, 'base64'));
+    capture.total = total;
+    return capture;
+  }
+
   push(chunk: Buffer): void {
     this.total += chunk.length;
     const room = this.limit - this.kept;

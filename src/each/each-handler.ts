@@ -6,8 +6,7 @@ import type { EachSpec } from './each-spec.js';
 import { ExecError } from './exec-error.js';
 import { fieldText } from './fill-template.js';
 import { describeHalt, shouldHalt } from './halt-policy.js';
-import { JobGroups } from './job-groups.js';
-import { startJob } from './spawn-job.js';
+import { type JobLauncher, NodeLauncher } from './spawn-job.js';
 
 /** What the progress line and the end of the run read. */
 export interface EachCounters {
@@ -24,7 +23,8 @@ export interface EachCounters {
  */
 export class EachHandler {
   readonly counters: EachCounters = { done: 0, failed: 0, running: 0 };
-  readonly groups = new JobGroups();
+  /** What starts the jobs: set up before the first record. */
+  private launcher: JobLauncher | undefined;
   /** Aborted when --halt trips: the engine then starts no more records. */
   readonly halt = new AbortController();
   /** Set by the first SIGINT or SIGTERM. */
@@ -33,7 +33,10 @@ export class EachHandler {
   private readonly freeSlots: number[];
   private readonly onSignal = (signal: NodeJS.Signals): void => this.stop(signal);
 
-  constructor(private readonly spec: EachSpec) {
+  constructor(
+    private readonly spec: EachSpec,
+    private readonly runner: Promise<JobLauncher | undefined>,
+  ) {
     this.plan = planArgv(spec.command, spec.shell);
     // Popped from the end: slot 1 first.
     this.freeSlots = Array.from({ length: spec.jobs }, (_, k) => spec.jobs - k);
@@ -53,22 +56,31 @@ export class EachHandler {
     return this.halt.signal.aborted;
   }
 
-  private setup(): void {
+  private async setup(): Promise<void> {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
+    this.launcher = (await this.runner) ?? new NodeLauncher();
   }
 
   private async teardown(): Promise<void> {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
-    await this.groups.endLingering(this.spec.killAfter);
+    await this.launcher?.endLingering(this.spec.killAfter);
+  }
+
+  /** However the run ended: no job, and nothing that started jobs, outlives op each. */
+  async shutdown(): Promise<void> {
+    // A run refused before its first record never set up: the runner started all the same.
+    const launcher = this.launcher ?? (await this.runner);
+    launcher?.killAll();
+    await launcher?.close();
   }
 
   /** SIGINT/SIGTERM: no more jobs start; running groups get TERM now and KILL after --stop-timeout. */
   stop(signal: NodeJS.Signals): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = signal;
-    this.groups.terminateRunning(this.spec.stopTimeout);
+    this.launcher?.terminateRunning(this.spec.stopTimeout);
   }
 
   async run(record: unknown, ctx: Context): Promise<unknown> {
@@ -80,19 +92,16 @@ export class EachHandler {
       const stdin = stdinText(spec, record);
       const cwd = spec.workdir ? await ctx.workdir() : undefined;
       if (this.stopReason !== undefined) return this.interrupted(ctx, argv, null);
-      const job = startJob(
-        {
-          argv,
-          cwd,
-          stdin,
-          captureStdout: spec.capture === 'both' || spec.capture === 'stdout',
-          captureStderr: spec.capture === 'both' || spec.capture === 'stderr',
-          maxOutput: spec.maxOutput,
-          timeout: spec.timeout,
-          killAfter: spec.killAfter,
-        },
-        this.groups,
-      );
+      const job = this.launcher!.start({
+        argv,
+        cwd,
+        stdin,
+        captureStdout: spec.capture === 'both' || spec.capture === 'stdout',
+        captureStderr: spec.capture === 'both' || spec.capture === 'stderr',
+        maxOutput: spec.maxOutput,
+        timeout: spec.timeout,
+        killAfter: spec.killAfter,
+      });
       // The output went away (`op each … | head -1`): nobody will read what jobs print.
       const onAbort = (): void => job.terminate(spec.killAfter);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -139,7 +148,7 @@ export class EachHandler {
     const policy = this.spec.halt;
     if (policy === undefined || this.halted || !shouldHalt(policy, this.counters.failed, this.counters.done)) return;
     this.halt.abort();
-    if (policy.when === 'now') this.groups.terminateRunning(this.spec.killAfter);
+    if (policy.when === 'now') this.launcher?.terminateRunning(this.spec.killAfter);
   }
 }
 

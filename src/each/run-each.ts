@@ -4,6 +4,8 @@ import { runOperator } from '../engine/run-operator.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import { EachHandler } from './each-handler.js';
+import { openJobRunner } from './job-runner.js';
+import type { JobLauncher } from './spawn-job.js';
 import { resolveEachSpec, type EachFlags } from './each-options.js';
 import type { EachSpec } from './each-spec.js';
 import { describeHalt, type HaltPolicy } from './halt-policy.js';
@@ -19,9 +21,10 @@ function jobIdentity(spec: EachSpec): string {
 /**
  * `op each [flags] -- CMD ARG…`: the record engine runs one job per record, --jobs at a
  * time, keeping order, retries, dead letters and stats; the handler owns the processes.
+ * `runner` starts them where it could start (job-runner.ts); op itself does otherwise.
  * Resolves to the exit status; every failure is reported here, once.
  */
-export async function runEach(command: string[] | undefined, flags: EachFlags): Promise<number> {
+export async function runEach(command: string[] | undefined, flags: EachFlags, runner: Promise<JobLauncher | undefined> = openJobRunner()): Promise<number> {
   let handler: EachHandler | undefined;
   let halt: HaltPolicy | undefined;
   let status: number;
@@ -30,7 +33,7 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
     halt = spec.halt;
     const inputs = flags.in?.length ? flags.in : ['-'];
     const { rank, world } = resolveRank({}, process.env, { required: false });
-    handler = new EachHandler(spec);
+    handler = new EachHandler(spec, runner);
     const { counters } = handler;
     status = await runOperator({
       command: COMMAND,
@@ -68,8 +71,8 @@ export async function runEach(command: string[] | undefined, flags: EachFlags): 
     reportError(error, COMMAND, flags.debug);
     status = process.exitCode as number;
   } finally {
-    handler?.groups.killAll();
-    handler?.groups.dispose();
+    if (handler) await handler.shutdown();
+    else await (await runner)?.close();
   }
   if (handler?.stopReason !== undefined) return exitCodeForSignal(handler.stopReason);
   if (handler?.halted && halt !== undefined) {

@@ -2,7 +2,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { signalGroup } from '../io/process-group.js';
 import { StderrTail } from '../io/stderr-tail.js';
 import { BoundedCapture } from './bounded-capture.js';
-import type { JobGroups, TrackedJob } from './job-groups.js';
+import { JobGroups, type TrackedJob } from './job-groups.js';
 
 export interface JobRequest {
   argv: string[];
@@ -33,6 +33,44 @@ export interface StartedJob {
   readonly outcome: Promise<JobOutcome>;
   /** TERM to the job's group now, KILL after `graceMs`. */
   terminate(graceMs: number): void;
+}
+
+/** Starts jobs and ends them: from op's own process (below), or through the job runner (job-runner.ts). */
+export interface JobLauncher {
+  start(request: JobRequest): StartedJob;
+  /** TERM to every running job's group, KILL after `graceMs`. */
+  terminateRunning(graceMs: number): void;
+  /** At the end of the run: end what jobs left running in their groups. */
+  endLingering(graceMs: number): Promise<void>;
+  /** On any way out, at once: KILL every group still there. */
+  killAll(): void;
+  /** Releases what the launcher holds, once no job runs. */
+  close(): Promise<void>;
+}
+
+/** Jobs started by op's own process with Node's spawn. */
+export class NodeLauncher implements JobLauncher {
+  private readonly groups = new JobGroups();
+
+  start(request: JobRequest): StartedJob {
+    return startJob(request, this.groups);
+  }
+
+  terminateRunning(graceMs: number): void {
+    this.groups.terminateRunning(graceMs);
+  }
+
+  endLingering(graceMs: number): Promise<void> {
+    return this.groups.endLingering(graceMs);
+  }
+
+  killAll(): void {
+    this.groups.killAll();
+  }
+
+  async close(): Promise<void> {
+    this.groups.dispose();
+  }
 }
 
 /**

@@ -1,13 +1,6 @@
-import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Kind } from '../core/errors.js';
-
-/**
- * The package's `python/` folder (opkit.py, the helper that speaks --protocol json): from
- * dist/src/executors, three levels up; from src/executors (run from source), two.
- */
-const PYTHON_DIR = [new URL('../../../python', import.meta.url), new URL('../../python', import.meta.url)].map((url) => fileURLToPath(url)).find((dir) => existsSync(dir));
+import { PYTHON_DIR } from '../io/python-dir.js';
 
 export interface ChildEnvOptions {
   kind: Kind;

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lines, ndjson, OP, ROOT, runOp } from '../helpers/run-op.js';
+import { isAlive, makeScratch, readJsonLines, readPids, removeScratch, waitUntil } from './each-process.js';
+
+/**
+ * Jobs start from the job runner (python/opkit_jobs.py) where python3 is on PATH, and from
+ * op's own process otherwise or with OP_EACH_RUNNER=node. Both must give the same records.
+ */
+const RUNNERS = { runner: {}, node: { OP_EACH_RUNNER: 'node' } };
+
+/** One job per way a job can end. */
+const CASES = `case "$1" in
+  ok) printf out; printf 'err\\n' >&2;;
+  exit3) echo 'bad thing' >&2; exit 3;;
+  big) head -c 5000 /dev/zero | tr '\\0' x;;
+  bytes) printf 'a\\377b';;
+  stdin) cat;;
+  sleep) exec sleep 10;;
+  term) trap '' TERM; sleep 10 & wait $!; wait;;
+esac`;
+
+/** A record without its times. */
+const timeless = (line: string): string => line.replace(/"ms":\d+/g, '"ms":0');
+
+test('the job runner and op itself give the same records, dead letters and status for every way a job ends', async () => {
+  const dir = makeScratch('runners');
+  const input = ndjson(['ok', 'exit3', 'big', 'bytes', 'stdin', 'sleep', 'term'].map((c) => ({ c })));
+  const results: Record<string, { stdout: string; errors: string; status: number | null }> = {};
+  for (const [name, env] of Object.entries(RUNNERS)) {
+    const errors = join(dir, `${name}.ndjson`);
+    const args = ['each', '-j', '7', '--stdin', 'record', '--max-output', '1000', '--timeout', '1500', '--kill-after', '300', '--errors', errors, '--', 'sh', '-c', CASES, 'job', '{.c}'];
+    const { stdout, status } = await runOp(args, { input, env });
+    results[name] = { stdout: timeless(stdout), errors: timeless(readFileSync(errors, 'utf8')), status };
+  }
+  const { runner, node } = results;
+  assert.is(runner!.status, 3);
+  assert.equal(runner, node);
+  const out = lines(runner!.stdout) as Array<{ c: string; exec: { stdout: string; stderr: string; truncated?: boolean; invalidUtf8?: boolean } }>;
+  assert.equal(
+    out.map(({ c, exec }) => [c, exec.stdout.length, exec.stderr, exec.truncated ?? false, exec.invalidUtf8 ?? false]),
+    [
+      ['ok', 3, 'err\n', false, false],
+      ['big', 1000, '', true, false],
+      ['bytes', 3, '', false, true],
+      ['stdin', '{"c":"stdin"}\n'.length, '', false, false],
+    ],
+  );
+  const dead = readJsonLines<{ input: { c: string }; error: { message: string; exit: number | null; signal: string | null } }>(join(dir, 'runner.ndjson'));
+  assert.equal(
+    dead.map(({ input, error }) => [input.c, error.message, error.exit, error.signal]),
+    [
+      ['exit3', 'exit 3: bad thing', 3, null],
+      ['sleep', 'timed out after 1500 ms (SIGTERM)', null, 'SIGTERM'],
+      ['term', 'timed out after 1500 ms (SIGKILL)', null, 'SIGKILL'],
+    ],
+  );
+  removeScratch(dir);
+});
+
+test('a command not found, and a NUL in a word, fail their records the same way from both', async () => {
+  const input = ndjson([{ cmd: 'no-such-command-here' }, { cmd: 'a\u0000b' }]);
+  for (const env of Object.values(RUNNERS)) {
+    const { stdout, status } = await runOp(['each', '--errors', '/dev/stdout', '--', '{.cmd}'], { input, env });
+    assert.is(status, 3);
+    // Dead letters come as records fail: the NUL one fails before anything starts.
+    const dead = lines(stdout) as Array<{ line: number; error: { message: string; exit: number | null } }>;
+    const [missing, nul] = [1, 2].map((line) => dead.find((entry) => entry.line === line)!.error);
+    assert.equal([missing!.message, missing!.exit], ['command not found: no-such-command-here', 127]);
+    assert.ok(nul!.message.startsWith('cannot run a\u0000b: '), nul!.message);
+  }
+});
+
+test('jobs are the runner\'s children where python3 is on PATH; op\'s own with OP_EACH_RUNNER=node or without python3', async () => {
+  const dir = makeScratch('parents');
+  // A PATH with sh and cat and nothing else.
+  const bare = join(dir, 'bin');
+  mkdirSync(bare);
+  for (const tool of ['sh', 'cat']) symlinkSync(`/bin/${tool}`, join(bare, tool));
+  const parentOf = async (env: NodeJS.ProcessEnv): Promise<string> => {
+    const { stdout, stderr, status } = await runOp(['each', '--', 'sh', '-c', 'cat /proc/$PPID/comm'], { input: '{}\n', env });
+    assert.is(status, 0, stderr);
+    return ((lines(stdout) as Array<{ exec: { stdout: string } }>)[0]!.exec.stdout ?? '').trim();
+  };
+  assert.match(await parentOf({}), /^python/);
+  assert.is(await parentOf({ OP_EACH_RUNNER: 'node' }), 'node');
+  assert.is(await parentOf({ PATH: bare }), 'node');
+  removeScratch(dir);
+});
+
+test('a runner killed mid-run: its jobs are ended and fail, op each finishes, nothing is left', async () => {
+  const dir = makeScratch('runner-killed');
+  const pids = join(dir, 'pids');
+  const errors = join(dir, 'errors.ndjson');
+  const script = 'echo "$$ $PPID" >> "$1"; exec sleep 30';
+  const op = spawn(process.execPath, [OP, 'each', '-j', '2', '--errors', errors, '--', 'sh', '-c', script, 'job', pids], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  op.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const ended = new Promise<number | null>((resolve) => op.on('close', resolve));
+  op.stdin.end(ndjson([{ k: 0 }, { k: 1 }]));
+  try {
+    await waitUntil(() => readFileSync(pids, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean).length === 2, 'both jobs to start');
+    const rows = readFileSync(pids, 'utf8').trim().split('\n').map((row) => row.split(' ').map(Number));
+    const runner = rows[0]![1]!;
+    assert.ok(rows.every((row) => row[1] === runner), 'one runner started both');
+    process.kill(runner, 'SIGKILL');
+    assert.is(await ended, 3, stderr);
+    const dead = readJsonLines<{ error: { message: string } }>(errors);
+    assert.is(dead.length, 2);
+    for (const entry of dead) assert.match(entry.error.message, /the job runner exited \(SIGKILL\)/);
+    await waitUntil(() => rows.every(([job]) => !isAlive(job!)), 'the jobs to be gone', 5000);
+  } finally {
+    op.kill('SIGKILL');
+  }
+  removeScratch(dir);
+});
+
+test('op each killed with SIGKILL: the runner ends every job and goes', async () => {
+  const dir = makeScratch('op-killed');
+  const pids = join(dir, 'pids');
+  const script = 'echo $$ >> "$1"; echo $PPID >> "$1.runner"; exec sleep 30';
+  const op = spawn(process.execPath, [OP, 'each', '-j', '2', '--', 'sh', '-c', script, 'job', pids], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'] });
+  op.stdin.end(ndjson([{ k: 0 }, { k: 1 }, { k: 2 }]));
+  const ended = new Promise((resolve) => op.on('close', resolve));
+  await waitUntil(() => readPids(pids).length === 2, 'two jobs to start');
+  op.kill('SIGKILL');
+  await ended;
+  const [runner] = readPids(`${pids}.runner`);
+  await waitUntil(() => [...readPids(pids), runner!].every((pid) => !isAlive(pid)), 'the jobs and the runner to be gone', 5000);
+  removeScratch(dir);
+});
+
+test.run();
