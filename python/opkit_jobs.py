@@ -3,15 +3,16 @@
 Starting a process from op's own (Node) process forks a large address space and blocks op's
 event loop while it does. This process is small, and CPython starts a job with vfork, so a
 job costs a fraction of what it costs from Node (bench/RESULTS.md). op sends one request per
-line on stdin and reads one reply per line on stdout, both JSON:
+line on stdin, in JSON. Each reply on stdout is one line of JSON, and for a job that ended,
+the bytes it counts follow that line: OL bytes of stdout, EL of stderr, TL of stderr's tail.
 
   start  {"i": ID, "a": ARGV, "c": CWD|null, "n": STDIN|null, "o": CAPTURE_STDOUT,
           "e": CAPTURE_STDERR, "m": MAX_OUTPUT, "t": TIMEOUT_MS|null, "k": KILL_AFTER_MS}
   end    {"x": ID, "g": GRACE_MS}: TERM to the job's group now, KILL after GRACE_MS
 
   started  {"s": ID, "p": PID}: the job runs, leading process group PID
-  ended    {"i": ID, "x": EXIT|null, "s": SIGNAL|null, "ms": MS, "o": B64, "ot": N,
-            "e": B64, "et": N, "t": B64, "to": TIMED_OUT, "err": ERROR|null}
+  ended    {"i": ID, "x": EXIT|null, "s": SIGNAL|null, "ms": MS, "ol": OL, "ot": N,
+            "el": EL, "et": N, "tl": TL, "to": TIMED_OUT, "err": ERROR|null}
 
 Every job leads a process group of its own. Its argv is used as given: no shell, ever. Its
 stdout (when captured) and stderr are read as they come: the first MAX_OUTPUT bytes are kept
@@ -20,7 +21,6 @@ ended when it has exited and both pipes are closed. When op goes away (stdin end
 job still running and every group a job left behind gets SIGKILL, and this process exits.
 """
 
-import binascii
 import errno
 import heapq
 import json
@@ -152,7 +152,7 @@ class Runner:
                 os.close(fd)
             # ENOENT, EACCES, …; or a NUL byte in a word. Nothing was started.
             reason = errno.errorcode.get(error.errno, str(error)) if isinstance(error, OSError) else str(error)
-            self.send({'i': request['i'], 'x': None, 's': None, 'ms': round((time.monotonic() - started) * 1000), 'o': '', 'ot': 0, 'e': '', 'et': 0, 't': '', 'to': False, 'err': reason})
+            self.send({'i': request['i'], 'x': None, 's': None, 'ms': round((time.monotonic() - started) * 1000), 'ol': 0, 'ot': 0, 'el': 0, 'et': 0, 'tl': 0, 'to': False, 'err': reason})
             return
         finally:
             for fd in theirs:
@@ -285,31 +285,33 @@ class Runner:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         sig = signal_name(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else None
         out, err = job.streams['o'], job.streams['e']
-        self.send(
-            {
-                'i': job.id,
-                'x': code,
-                's': sig,
-                'ms': round((time.monotonic() - job.started) * 1000),
-                'o': b64(out[0]),
-                'ot': out[1],
-                'e': b64(err[0]),
-                'et': err[1],
-                't': b64(job.tail[-TAIL_BYTES:] if len(job.tail) > TAIL_BYTES else job.tail),
-                'to': job.timed_out,
-                'err': None,
-            }
-        )
+        tail = job.tail[-TAIL_BYTES:] if len(job.tail) > TAIL_BYTES else job.tail
+        header = {
+            'i': job.id,
+            'x': code,
+            's': sig,
+            'ms': round((time.monotonic() - job.started) * 1000),
+            'ol': len(out[0]),
+            'ot': out[1],
+            'el': len(err[0]),
+            'et': err[1],
+            'tl': len(tail),
+            'to': job.timed_out,
+            'err': None,
+        }
+        self.send(header, out[0], err[0], tail)
 
     # Replies to op.
 
-    def send(self, message):
-        self.replies.append(json.dumps(message, separators=(',', ':')))
+    def send(self, message, *payload):
+        self.replies.append(json.dumps(message, separators=(',', ':')).encode('ascii'))
+        self.replies.append(b'\n')
+        self.replies.extend(part for part in payload if part)
 
     def flush(self):
         if not self.replies:
             return
-        data = ('\n'.join(self.replies) + '\n').encode('utf-8')
+        data = b''.join(self.replies)
         self.replies.clear()
         view = memoryview(data)
         while view:
@@ -333,11 +335,6 @@ def signal_name(number):
         return signal.Signals(number).name
     except ValueError:
         return 'SIG%d' % number
-
-
-def b64(data):
-    # binascii, not base64: base64 imports re, and every import delays the first job.
-    return binascii.b2a_base64(data, newline=False).decode('ascii') if data else ''
 
 
 if __name__ == '__main__':

@@ -19,10 +19,10 @@ export class BoundedCapture {
 
   constructor(private readonly limit: number) {}
 
-  /** A stream captured elsewhere: its kept bytes (base64) and how many it held in all. */
-  static of(limit: number, base64: string, total: number): BoundedCapture {
+  /** A stream captured elsewhere: its kept bytes and how many it held in all. */
+  static of(limit: number, kept: Buffer, total: number): BoundedCapture {
     const capture = new BoundedCapture(limit);
-    if (base64) capture.push(Buffer.from(base64, 'base64'));
+    if (kept.length > 0) capture.push(kept);
     capture.total = total;
     return capture;
   }

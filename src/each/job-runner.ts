@@ -15,17 +15,20 @@ const RUNNER_VARIABLE = 'OP_EACH_RUNNER';
 /** How long the runner may take to say it is ready before op each starts jobs itself. */
 const READY_MS = 10_000;
 
-/** The runner's reply for a job that has ended (python/opkit_jobs.py). */
+/**
+ * The runner's reply for a job that has ended (python/opkit_jobs.py): a line of JSON, then
+ * `ol` bytes of stdout, `el` of stderr and `tl` of stderr's tail.
+ */
 interface Ended {
   i: number;
   x: number | null;
   s: NodeJS.Signals | null;
   ms: number;
-  o: string;
+  ol: number;
   ot: number;
-  e: string;
+  el: number;
   et: number;
-  t: string;
+  tl: number;
   to: boolean;
   err: string | null;
 }
@@ -75,7 +78,10 @@ class RunnerLauncher implements JobLauncher {
   private readonly groups = new JobGroups();
   private readonly stderr = new StderrTail();
   private nextId = 1;
-  private partial = '';
+  /** Bytes read from the runner and not yet taken. */
+  private unread: Buffer = Buffer.alloc(0);
+  /** A reply whose bytes have not all come. */
+  private header: Ended | undefined;
   private exited: Promise<void>;
   /** Why the runner stopped, once it has. */
   private gone: string | undefined;
@@ -85,8 +91,7 @@ class RunnerLauncher implements JobLauncher {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     const timer = setTimeout(() => this.markReady(false), READY_MS);
     timer.unref();
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => this.read(text));
+    child.stdout.on('data', (chunk: Buffer) => this.read(chunk));
     child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
     // A runner gone mid-run shows as its exit; a request written after that is dropped here.
     child.stdin.on('error', () => {});
@@ -158,15 +163,28 @@ class RunnerLauncher implements JobLauncher {
     if (this.gone === undefined) this.child.stdin.write(JSON.stringify(message) + '\n');
   }
 
-  private read(text: string): void {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const reply = JSON.parse(line) as Ended | Started | { ready: 1 };
-      if ('i' in reply) this.finish(reply);
-      else if ('p' in reply) this.track(reply);
-      else this.markReady(true);
+  private read(chunk: Buffer): void {
+    let data = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
+    for (;;) {
+      if (this.header === undefined) {
+        const eol = data.indexOf(10);
+        if (eol < 0) break;
+        const reply = JSON.parse(data.toString('latin1', 0, eol)) as Ended | Started | { ready: 1 };
+        data = data.subarray(eol + 1);
+        if ('i' in reply) this.header = reply;
+        else if ('p' in reply) this.track(reply);
+        else this.markReady(true);
+        continue;
+      }
+      const { ol, el, tl } = this.header;
+      if (data.length < ol + el + tl) break;
+      this.finish(this.header, data.subarray(0, ol), data.subarray(ol, ol + el), data.subarray(ol + el, ol + el + tl));
+      this.header = undefined;
+      data = data.subarray(ol + el + tl);
     }
+    // What is left is small (part of a line, or of one job's output): copy it, rather than
+    // keep the whole read alive through a view.
+    this.unread = data.length === 0 ? Buffer.alloc(0) : Buffer.from(data);
   }
 
   /**
@@ -180,7 +198,7 @@ class RunnerLauncher implements JobLauncher {
     this.groups.add(pending.tracked);
   }
 
-  private finish(reply: Ended): void {
+  private finish(reply: Ended, stdout: Buffer, stderr: Buffer, tailBytes: Buffer): void {
     const pending = this.pending.get(reply.i);
     if (pending === undefined) return;
     this.pending.delete(reply.i);
@@ -188,13 +206,13 @@ class RunnerLauncher implements JobLauncher {
     // A group still there once its leader has gone is ended when op ends.
     if (pending.tracked) this.groups.remove(pending.tracked);
     const tail = new StderrTail();
-    if (reply.t) tail.push(Buffer.from(reply.t, 'base64'));
+    if (tailBytes.length > 0) tail.push(tailBytes);
     pending.resolve({
       exit: reply.x,
       signal: reply.s,
       ms: reply.ms,
-      stdout: request.captureStdout ? BoundedCapture.of(request.maxOutput, reply.o, reply.ot) : undefined,
-      stderr: request.captureStderr ? BoundedCapture.of(request.maxOutput, reply.e, reply.et) : undefined,
+      stdout: request.captureStdout ? BoundedCapture.of(request.maxOutput, stdout, reply.ot) : undefined,
+      stderr: request.captureStderr ? BoundedCapture.of(request.maxOutput, stderr, reply.et) : undefined,
       stderrTail: tail.text(),
       timedOut: reply.to,
       spawnError: reply.err ?? undefined,
