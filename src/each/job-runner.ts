@@ -12,6 +12,8 @@ import type { JobLauncher, JobOutcome, JobRequest, StartedJob } from './spawn-jo
 /** `OP_EACH_RUNNER=node` starts jobs from op's own process, even where python3 is there. */
 const RUNNER_VARIABLE = 'OP_EACH_RUNNER';
 
+const EMPTY = Buffer.alloc(0);
+
 /** How long the runner may take to say it is ready before op each starts jobs itself. */
 const READY_MS = 10_000;
 
@@ -78,10 +80,12 @@ class RunnerLauncher implements JobLauncher {
   private readonly groups = new JobGroups();
   private readonly stderr = new StderrTail();
   private nextId = 1;
-  /** Bytes read from the runner and not yet taken. */
-  private unread: Buffer = Buffer.alloc(0);
-  /** A reply whose bytes have not all come. */
+  /** The start of a reply line whose end has not come. */
+  private line: Buffer = EMPTY;
+  /** A reply whose bytes have not all come, and where they go. */
   private header: Ended | undefined;
+  private payload: Buffer | undefined;
+  private filled = 0;
   private exited: Promise<void>;
   /** Why the runner stopped, once it has. */
   private gone: string | undefined;
@@ -164,27 +168,43 @@ class RunnerLauncher implements JobLauncher {
   }
 
   private read(chunk: Buffer): void {
-    let data = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
-    for (;;) {
-      if (this.header === undefined) {
-        const eol = data.indexOf(10);
-        if (eol < 0) break;
-        const reply = JSON.parse(data.toString('latin1', 0, eol)) as Ended | Started | { ready: 1 };
-        data = data.subarray(eol + 1);
-        if ('i' in reply) this.header = reply;
-        else if ('p' in reply) this.track(reply);
-        else this.markReady(true);
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.payload !== undefined) {
+        // A job's bytes: copied into one buffer of their size, so no read outlives its turn.
+        const take = Math.min(chunk.length - at, this.payload.length - this.filled);
+        chunk.copy(this.payload, this.filled, at, at + take);
+        this.filled += take;
+        at += take;
+        if (this.filled === this.payload.length) this.finishPayload();
         continue;
       }
-      const { ol, el, tl } = this.header;
-      if (data.length < ol + el + tl) break;
-      this.finish(this.header, data.subarray(0, ol), data.subarray(ol, ol + el), data.subarray(ol + el, ol + el + tl));
-      this.header = undefined;
-      data = data.subarray(ol + el + tl);
+      const eol = chunk.indexOf(10, at);
+      if (eol < 0) {
+        this.line = Buffer.concat([this.line, chunk.subarray(at)]);
+        break;
+      }
+      const text = this.line.length === 0 ? chunk.toString('latin1', at, eol) : Buffer.concat([this.line, chunk.subarray(at, eol)]).toString('latin1');
+      this.line = EMPTY;
+      at = eol + 1;
+      const reply = JSON.parse(text) as Ended | Started | { ready: 1 };
+      if ('i' in reply) {
+        this.header = reply;
+        this.payload = Buffer.allocUnsafe(reply.ol + reply.el + reply.tl);
+        this.filled = 0;
+        if (this.payload.length === 0) this.finishPayload();
+      } else if ('p' in reply) this.track(reply);
+      else this.markReady(true);
     }
-    // What is left is small (part of a line, or of one job's output): copy it, rather than
-    // keep the whole read alive through a view.
-    this.unread = data.length === 0 ? Buffer.alloc(0) : Buffer.from(data);
+  }
+
+  private finishPayload(): void {
+    const header = this.header!;
+    const payload = this.payload!;
+    this.header = undefined;
+    this.payload = undefined;
+    const { ol, el } = header;
+    this.finish(header, payload.subarray(0, ol), payload.subarray(ol, ol + el), payload.subarray(ol + el));
   }
 
   /**
