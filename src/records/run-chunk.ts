@@ -56,6 +56,14 @@ export interface OutputStream {
 export class ChunkRunner {
   /** The record runners of chunks in progress. */
   private readonly active = new Set<RecordRunner>();
+  /**
+   * Settles once the last chunk begun has started all its records. Chunks overlap only at
+   * their edges: a chunk starts records once the one before it has started all of its own.
+   * Were they to share the calls freely, a later chunk's finished records would wait, held,
+   * for the earlier chunk to end: with small input lines and large outputs (op each), the
+   * output of a whole chunk's records.
+   */
+  private allStarted: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly setup: ChunkSetup,
@@ -78,10 +86,23 @@ export class ChunkRunner {
   }
 
   async run(chunk: ChunkLines, options: ChunkRunOptions = {}): Promise<ChunkResult> {
+    const before = this.allStarted;
+    let started!: () => void;
+    this.allStarted = new Promise((resolve) => (started = resolve));
+    try {
+      await before;
+      return await this.runStarted(chunk, options, started);
+    } finally {
+      started();
+    }
+  }
+
+  /** `started` is called once every record of the chunk has started. */
+  private async runStarted(chunk: ChunkLines, options: ChunkRunOptions, allStarted: () => void): Promise<ChunkResult> {
     const { setup } = this;
     // Per-record results (--journal, --to) need the output in the result, piece by piece.
     const stream = setup.perRecord ? undefined : options.stream;
-    const started = performance.now();
+    const startedAt = performance.now();
     const deadLetters: DeadLetter[] = [];
     const deadLetterAt: number[] = [];
     const out: string[] = [];
@@ -152,6 +173,7 @@ export class ChunkRunner {
       if (run.halted()) break;
     }
     if (batcher && !run.halted()) await runRecords(run, 1, flush);
+    allStarted();
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
@@ -162,6 +184,6 @@ export class ChunkRunner {
     const packed = setup.packRecords ? out.map((piece) => piece.length) : undefined;
     // Hashed here, where the chunk runs: with -w N the workers make the journal's keys.
     const lineHashes = chunk.hashLines ? hashLines(chunk.bytes, chunk.firstLine) : undefined;
-    return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - started, outLines, sideAt, steps };
+    return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - startedAt, outLines, sideAt, steps };
   }
 }

@@ -32,6 +32,18 @@ test('a slow first record does not hold back more than the reorder window', asyn
   assert.equal(lines(result.stdout), [...Array(300).keys()]);
 });
 
+test('records start in input order across chunks, so no chunk holds finished records behind an earlier one', async () => {
+  // Small chunks, several in flight at once: a later chunk takes calls only once the one
+  // before it has started all its records. Were the chunks to share the calls freely, the
+  // later ones' finished outputs would wait, held, for the earlier ones to end.
+  const probe = 'async (r) => { const seq = globalThis.seq = (globalThis.seq ?? 0) + 1; await new Promise(ok => setTimeout(ok, 1)); return [r.id, seq] }';
+  const result = await runOp(['map', probe, '-c', '4'], { input, env: { OP_READ_BYTES: '200' } });
+  assert.is(result.status, 0, result.stderr);
+  const pairs = lines(result.stdout) as Array<[number, number]>;
+  assert.is(pairs.length, 300);
+  assert.equal(pairs.filter(([id, seq]) => seq !== id + 1), []);
+});
+
 test('--timeout aborts ctx.signal', async () => {
   const handler = 'async (r, ctx) => { await new Promise(ok => ctx.signal.addEventListener("abort", ok)); globalThis.seen = ctx.signal.reason.name; return 1 }';
   const result = await runOp(['map', handler, '--timeout', '30', '--errors', '/dev/stdout'], { input: '{"a":1}\n' });
