@@ -59,12 +59,13 @@ type Runner = ChildProcessByStdio<Writable, Readable, Readable>;
  * OP_EACH_RUNNER=node): op each then starts jobs itself, with the same behaviour.
  */
 export async function openJobRunner(env: NodeJS.ProcessEnv = process.env): Promise<JobLauncher | undefined> {
-  if (env[RUNNER_VARIABLE] === 'node' || PYTHON_DIR === undefined) return undefined;
+  const python = findPython(env.PATH);
+  if (env[RUNNER_VARIABLE] === 'node' || PYTHON_DIR === undefined || python === undefined) return undefined;
   let child: Runner;
   try {
     // -I: no user site or PYTHON* variables; -S: no site module (a faster start).
     // detached: a group of its own, so a Ctrl-C at the terminal reaches op alone.
-    child = spawn(findPython(env.PATH), ['-I', '-S', join(PYTHON_DIR, 'opkit_jobs.py')], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child = spawn(python, ['-I', '-S', join(PYTHON_DIR, 'opkit_jobs.py')], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   } catch {
     return undefined;
   }
@@ -259,9 +260,9 @@ class RunnerLauncher implements JobLauncher {
  * The first python3 on PATH that is a program, not a script: a version manager's shim (pyenv)
  * is a shell script that costs ~80 ms a start before Python itself starts, and the runner
  * needs only the standard library of any Python 3.9 or later. With none but scripts on PATH,
- * the first of them.
+ * the first of them; with none at all, undefined.
  */
-export function findPython(path = ''): string {
+export function findPython(path = ''): string | undefined {
   let first: string | undefined;
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
@@ -282,7 +283,7 @@ export function findPython(path = ''): string {
     if (head.toString('latin1') !== '#!') return candidate;
     first ??= candidate;
   }
-  return first ?? 'python3';
+  return first;
 }
 
 function failed(request: JobRequest, why: string): JobOutcome {
