@@ -76,18 +76,19 @@ test('a command not found, and a NUL in a word, fail their records the same way 
 
 test('jobs are the runner\'s children where python3 is on PATH; op\'s own with OP_EACH_RUNNER=node or without python3', async () => {
   const dir = makeScratch('parents');
-  // A PATH with sh and cat and nothing else.
+  // A PATH with sh and tr and nothing else.
   const bare = join(dir, 'bin');
   mkdirSync(bare);
-  for (const tool of ['sh', 'cat']) symlinkSync(`/bin/${tool}`, join(bare, tool));
+  for (const tool of ['sh', 'tr']) symlinkSync(`/bin/${tool}`, join(bare, tool));
   const parentOf = async (env: NodeJS.ProcessEnv): Promise<string> => {
-    const { stdout, stderr, status } = await runOp(['each', '--', 'sh', '-c', 'cat /proc/$PPID/comm'], { input: '{}\n', env });
+    // The parent's command line (its comm is no help: Node 24 names its main thread MainThread).
+    const { stdout, stderr, status } = await runOp(['each', '--', 'sh', '-c', 'tr "\\0" " " < /proc/$PPID/cmdline'], { input: '{}\n', env });
     assert.is(status, 0, stderr);
     return ((lines(stdout) as Array<{ exec: { stdout: string } }>)[0]!.exec.stdout ?? '').trim();
   };
-  assert.match(await parentOf({}), /^python/);
-  assert.is(await parentOf({ OP_EACH_RUNNER: 'node' }), 'node');
-  assert.is(await parentOf({ PATH: bare }), 'node');
+  assert.match(await parentOf({}), /python3 -I -S \S*\/python\/opkit_jobs\.py$/);
+  assert.match(await parentOf({ OP_EACH_RUNNER: 'node' }), /bin\/run\.js each/);
+  assert.match(await parentOf({ PATH: bare }), /bin\/run\.js each/);
   removeScratch(dir);
 });
 
