@@ -72,6 +72,7 @@ export async function openJobRunner(env: NodeJS.ProcessEnv = process.env): Promi
   const launcher = new RunnerLauncher(child);
   if (await launcher.ready) return launcher;
   child.kill('SIGKILL');
+  await launcher.close();
   return undefined;
 }
 
@@ -188,7 +189,15 @@ class RunnerLauncher implements JobLauncher {
       const text = this.line.length === 0 ? chunk.toString('latin1', at, eol) : Buffer.concat([this.line, chunk.subarray(at, eol)]).toString('latin1');
       this.line = EMPTY;
       at = eol + 1;
-      const reply = JSON.parse(text) as Ended | Started | { ready: 1 };
+      let reply: Ended | Started | { ready: 1 };
+      try {
+        reply = JSON.parse(text) as Ended | Started | { ready: 1 };
+      } catch {
+        // Not the runner's protocol: the jobs it ran fail, and op starts no more through it.
+        this.stopped(`the job runner sent something that is not a reply: ${JSON.stringify(text.slice(0, 80))}`);
+        this.child.kill('SIGKILL');
+        return;
+      }
       if ('i' in reply) {
         this.header = reply;
         this.payload = Buffer.allocUnsafe(reply.ol + reply.el + reply.tl);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -89,6 +89,19 @@ test('jobs are the runner\'s children where python3 is on PATH; op\'s own with O
   assert.match(await parentOf({}), /python3 -I -S \S*\/python\/opkit_jobs\.py$/);
   assert.match(await parentOf({ OP_EACH_RUNNER: 'node' }), /bin\/run\.js each/);
   assert.match(await parentOf({ PATH: bare }), /bin\/run\.js each/);
+  removeScratch(dir);
+});
+
+test('a runner that breaks its protocol fails the jobs it took, and op each ends without it', async () => {
+  const dir = makeScratch('runner-garbage');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  // A python3 that says it is ready, then answers a job with something that is no reply.
+  writeFileSync(join(bin, 'python3'), `#!/bin/sh\necho '{"ready":1}'\nread line\necho 'Traceback (most recent call last):'\nexec sleep 30\n`, { mode: 0o755 });
+  for (const tool of ['sh', 'true', 'sleep']) symlinkSync(`/bin/${tool}`, join(bin, tool));
+  const { stderr, status } = await runOp(['each', '--', 'true'], { input: '{}\n', env: { PATH: bin } });
+  assert.is(status, 1);
+  assert.match(stderr, /the job runner sent something that is not a reply: "Traceback/);
   removeScratch(dir);
 });
 
