@@ -95,12 +95,13 @@ class Runner:
                         # Nothing is left to finalise: skip the interpreter's shutdown.
                         os._exit(0)
                 elif kind == 'wake':
+                    # A job exited (SIGCHLD).
                     self.drain_wake()
+                    self.reap()
                 elif kind == 'stdin':
                     self.feed(key.fd, job)
                 else:
                     self.read_stream(key.fd, job, kind)
-            self.reap()
             self.fire_timers()
             self.flush()
 

@@ -55,12 +55,13 @@ type Runner = ChildProcessByStdio<Writable, Readable, Readable>;
  * The job runner: python/opkit_jobs.py, one small resident process that starts every job of
  * the run. A fork from op's own process copies its ~85 MB address space and blocks op's event
  * loop until the job has exec'd; from the runner a job costs a fraction of that (CPython
- * starts it with vfork). Undefined where it cannot start (no python3, one older than 3.8, or
+ * starts it with vfork). Undefined where it cannot start (no python3, one older than 3.9, or
  * OP_EACH_RUNNER=node): op each then starts jobs itself, with the same behaviour.
  */
 export async function openJobRunner(env: NodeJS.ProcessEnv = process.env): Promise<JobLauncher | undefined> {
+  if (env[RUNNER_VARIABLE] === 'node' || PYTHON_DIR === undefined) return undefined;
   const python = findPython(env.PATH);
-  if (env[RUNNER_VARIABLE] === 'node' || PYTHON_DIR === undefined || python === undefined) return undefined;
+  if (python === undefined) return undefined;
   let child: Runner;
   try {
     // -I: no user site or PYTHON* variables; -S: no site module (a faster start).

@@ -4,7 +4,6 @@ import { runOperator } from '../engine/run-operator.js';
 import { fillRankTemplate } from '../io/fill-template.js';
 import { resolveRank } from '../core/resolve-rank.js';
 import { EachHandler } from './each-handler.js';
-import { openJobRunner } from './job-runner.js';
 import type { JobLauncher } from './spawn-job.js';
 import { resolveEachSpec, type EachFlags } from './each-options.js';
 import type { EachSpec } from './each-spec.js';
@@ -24,7 +23,7 @@ function jobIdentity(spec: EachSpec): string {
  * `runner` starts them where it could start (job-runner.ts); op itself does otherwise.
  * Resolves to the exit status; every failure is reported here, once.
  */
-export async function runEach(command: string[] | undefined, flags: EachFlags, runner: Promise<JobLauncher | undefined> = openJobRunner()): Promise<number> {
+export async function runEach(command: string[] | undefined, flags: EachFlags, runner: Promise<JobLauncher | undefined>): Promise<number> {
   let handler: EachHandler | undefined;
   let halt: HaltPolicy | undefined;
   let status: number;

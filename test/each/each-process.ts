@@ -1,7 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { until as waitUntil } from '../helpers/poll-files.js';
-import { ROOT } from '../helpers/run-op.js';
+import { OP, ROOT } from '../helpers/run-op.js';
 
 /** Scratch space under the ignored dist/, one directory per test and process. */
 export function makeScratch(name: string): string {
@@ -61,5 +62,21 @@ export function readPids(file: string): number[] {
     return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+}
+
+/** A running `op each`, its output as it comes, and its end. */
+export class EachProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly ended: Promise<{ status: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], input: string) {
+    this.child = spawn(process.execPath, [OP, 'each', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.ended = new Promise((resolve) => this.child.on('close', (status, signal) => resolve({ status, signal })));
+    this.child.stdin!.end(input);
   }
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lines, ndjson, OP, ROOT, runOp } from '../helpers/run-op.js';
-import { isAlive, makeScratch, readJsonLines, readPids, removeScratch, waitUntil } from './each-process.js';
+import { lines, ndjson, runOp } from '../helpers/run-op.js';
+import { EachProcess, isAlive, makeScratch, readJsonLines, readPids, removeScratch, waitUntil } from './each-process.js';
 
 /**
  * Jobs start from the job runner (python/opkit_jobs.py) where python3 is on PATH, and from
@@ -110,24 +109,20 @@ test('a runner killed mid-run: its jobs are ended and fail, op each finishes, no
   const pids = join(dir, 'pids');
   const errors = join(dir, 'errors.ndjson');
   const script = 'echo "$$ $PPID" >> "$1"; exec sleep 30';
-  const op = spawn(process.execPath, [OP, 'each', '-j', '2', '--errors', errors, '--', 'sh', '-c', script, 'job', pids], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  op.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const ended = new Promise<number | null>((resolve) => op.on('close', resolve));
-  op.stdin.end(ndjson([{ k: 0 }, { k: 1 }]));
+  const op = new EachProcess(['-j', '2', '--errors', errors, '--', 'sh', '-c', script, 'job', pids], ndjson([{ k: 0 }, { k: 1 }]));
   try {
     await waitUntil(() => readFileSync(pids, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean).length === 2, 'both jobs to start');
     const rows = readFileSync(pids, 'utf8').trim().split('\n').map((row) => row.split(' ').map(Number));
     const runner = rows[0]![1]!;
     assert.ok(rows.every((row) => row[1] === runner), 'one runner started both');
     process.kill(runner, 'SIGKILL');
-    assert.is(await ended, 3, stderr);
+    assert.is((await op.ended).status, 3, op.stderr);
     const dead = readJsonLines<{ error: { message: string } }>(errors);
     assert.is(dead.length, 2);
     for (const entry of dead) assert.match(entry.error.message, /the job runner exited \(SIGKILL\)/);
     await waitUntil(() => rows.every(([job]) => !isAlive(job!)), 'the jobs to be gone', 5000);
   } finally {
-    op.kill('SIGKILL');
+    op.child.kill('SIGKILL');
   }
   removeScratch(dir);
 });
@@ -136,12 +131,10 @@ test('op each killed with SIGKILL: the runner ends every job and goes', async ()
   const dir = makeScratch('op-killed');
   const pids = join(dir, 'pids');
   const script = 'echo $$ >> "$1"; echo $PPID >> "$1.runner"; exec sleep 30';
-  const op = spawn(process.execPath, [OP, 'each', '-j', '2', '--', 'sh', '-c', script, 'job', pids], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'] });
-  op.stdin.end(ndjson([{ k: 0 }, { k: 1 }, { k: 2 }]));
-  const ended = new Promise((resolve) => op.on('close', resolve));
+  const op = new EachProcess(['-j', '2', '--', 'sh', '-c', script, 'job', pids], ndjson([{ k: 0 }, { k: 1 }, { k: 2 }]));
   await waitUntil(() => readPids(pids).length === 2, 'two jobs to start');
-  op.kill('SIGKILL');
-  await ended;
+  op.child.kill('SIGKILL');
+  await op.ended;
   const [runner] = readPids(`${pids}.runner`);
   await waitUntil(() => [...readPids(pids), runner!].every((pid) => !isAlive(pid)), 'the jobs and the runner to be gone', 5000);
   removeScratch(dir);

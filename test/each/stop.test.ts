@@ -1,25 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lines, ndjson, OP, ROOT } from '../helpers/run-op.js';
-import { groupOf, isAlive, makeScratch, membersOf, readJsonLines, readPids, removeScratch, waitUntil } from './each-process.js';
-
-/** A running `op each`, its output as it comes, and its end. */
-class EachProcess {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly ended: Promise<{ status: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(args: string[], input: string) {
-    this.child = spawn(process.execPath, [OP, 'each', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.ended = new Promise((resolve) => this.child.on('close', (status, signal) => resolve({ status, signal })));
-    this.child.stdin!.end(input);
-  }
-}
+import { lines, ndjson, OP } from '../helpers/run-op.js';
+import { EachProcess, groupOf, isAlive, makeScratch, membersOf, readJsonLines, readPids, removeScratch, waitUntil } from './each-process.js';
 
 /**
  * Each job notes its pid in $1, sleeps $2 s, then notes its pid in $1.done; with $3 = ignore
