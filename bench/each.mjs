@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OP = join(root, 'bin', 'run.js');
+// The command users run (bin/op: op each gets its heap settings there).
+const OP = join(root, 'bin', 'op');
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '2000' },
@@ -62,9 +63,9 @@ await Promise.all([lane(), lane()]);
 const sides = values['skip-speed'] ? [] : [
   { label: 'xargs -P2 -n1 true', file: 'xargs', args: ['-P2', '-n1', 'true'], input: numbers },
   ...(hasParallel ? [{ label: 'parallel -j2 true', file: 'parallel', args: ['-j2', 'true'], input: numbers }] : []),
-  { label: 'op each -j 2 -- true', file: process.execPath, args: [OP, 'each', '-j', '2', '--', 'true'], input: records },
-  { label: 'op each -j 2 --capture none -- true', file: process.execPath, args: [OP, 'each', '-j', '2', '--capture', 'none', '--', 'true'], input: records },
-  { label: 'op each start-up (no records)', file: process.execPath, args: [OP, 'each', '-j', '2', '--', 'true'], input: empty, startup: true },
+  { label: 'op each -j 2 -- true', file: OP, args: ['each', '-j', '2', '--', 'true'], input: records },
+  { label: 'op each -j 2 --capture none -- true', file: OP, args: ['each', '-j', '2', '--capture', 'none', '--', 'true'], input: records },
+  { label: 'op each start-up (no records)', file: OP, args: ['each', '-j', '2', '--', 'true'], input: empty, startup: true },
   { label: 'node spawn -j 2 (floor: 2 pipes, own group)', file: process.execPath, args: [floorScript, 'spawn', String(JOBS)], input: empty },
   { label: 'execa -j 2 (floor)', file: process.execPath, args: [floorScript, 'execa', String(JOBS)], input: empty },
 ];
@@ -90,7 +91,7 @@ for (const side of sides) {
     console.log(`${side.label.padEnd(46)} ${s.toFixed(2).padStart(7)}`);
     continue;
   }
-  const net = side.file === process.execPath && side.args[0] === OP ? (((s - startup) / JOBS) * 1000).toFixed(2) : '';
+  const net = side.file === OP ? (((s - startup) / JOBS) * 1000).toFixed(2) : '';
   const cpu = ((median(side.cpu) / JOBS) * 1000).toFixed(2);
   console.log(`${side.label.padEnd(46)} ${s.toFixed(2).padStart(7)} ${((s / JOBS) * 1000).toFixed(2).padStart(7)} ${net.padStart(6)} ${(s / xargs).toFixed(2).padStart(8)} ${cpu.padStart(10)}`);
 }
@@ -101,8 +102,7 @@ if (!values['skip-mem']) {
   writeFileSync(hundredKiB, 'abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(2840).slice(0, 100 * 1024));
   const many = join(scratch, 'many.ndjson');
   writeFileSync(many, Array.from({ length: MEM_JOBS }, (_, k) => `{"i":${k}}\n`).join(''));
-  const args = [OP, 'each', '-j', '2', '--', 'cat', hundredKiB];
-  const result = await measure(process.execPath, args, many, true);
+  const result = await measure(OP, ['each', '-j', '2', '--', 'cat', hundredKiB], many, true);
   console.log(`\npeak RSS, op each -j 2 -- cat 100KiB-file, ${MEM_JOBS.toLocaleString('en-US')} jobs: ${(result.peakKiB / 1024).toFixed(1)} MiB in ${result.seconds.toFixed(1)} s (target ≤ 120 MiB)`);
 }
 rmSync(scratch, { recursive: true, force: true });

@@ -84,6 +84,9 @@ const CASES = [
   startup({ name: 'startup', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op --version', argv: [NODE, OP, '--version'] }, target: 2 }),
   startup({ name: 'startup-map', baseline: { label: "node -e ''", argv: [NODE, '-e', ''] }, subject: { label: 'op map r </dev/null', argv: [NODE, OP, 'map', 'r'] } }),
   // Worker threads (-w): against the single-thread limit, against themselves, and by chunk size.
+  // What two cores give here at best: raw-map on each half of the input at once, no reading
+  // shared, nothing merged. Each -w 2 ratio below is bounded by this one.
+  halves({ name: 'floor-w2', group: 'workers', fn: MAP_FN }),
   compare({ name: 'map-w2', group: 'workers', baseline: rawMap(MAP_FN), subject: opWorkers(2, 0, 'map', MAP_EXPR), target: 0.65, verify: 'bytes' }),
   compare({ name: 'heavy-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', HEAVY), subject: opWorkers(2, 0, 'map', HEAVY), target: 1 / 1.8, records: tenth }),
   compare({ name: 'small-w2', group: 'workers', baseline: opWorkers(1, 0, 'map', BUSY_1MS), subject: opWorkers(2, 0, 'map', BUSY_1MS), target: 1 / 1.8, records: () => 2000 }),
@@ -127,6 +130,45 @@ function compare({ name, group, baseline, subject, target, verify, records }) {
       }];
     },
   };
+}
+
+/**
+ * The machine's own two-core scaling: `raw-map.mjs` over the first and second half of the
+ * main input at once (two processes, outputs to /dev/null), against `raw-map.mjs` over all
+ * of it. An ideal `-w 2` does no better: the same work, split with no cost and never joined.
+ */
+function halves({ name, group, fn }) {
+  return {
+    name,
+    group,
+    async run(ctx) {
+      const input = await ctx.data(ctx.records);
+      const [first, second] = await split(input);
+      const baseline = rawMap(fn);
+      const subject = { label: 'raw-map on each half at once', argv: ['/bin/sh', '-c', '"$1" "$2" "$3" < "$4" > /dev/null & "$1" "$2" "$3" < "$5" > /dev/null & wait', 'sh', NODE, RAW_MAP, fn, first, second] };
+      const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input }), () => measure(subject, { input: '/dev/null' }));
+      const ratio = median(s.seconds) / median(b.seconds);
+      return [{ name, baseline: baseline.label, subject: subject.label, baseS: median(b.seconds), subjectS: median(s.seconds), ratio: ratio.toFixed(2), target: '', rss: null, ok: null, note: 'the best a -w 2 ratio can be on this machine' }];
+    },
+  };
+}
+
+/** `path`'s first and second half by lines, beside it, made once. */
+async function split(path) {
+  const parts = [`${path}.half1`, `${path}.half2`];
+  if (parts.every((part) => existsSync(part))) return parts;
+  const text = readFileSync(path);
+  let lines = 0;
+  for (let at = text.indexOf(10); at !== -1; at = text.indexOf(10, at + 1)) lines++;
+  let cut = -1;
+  for (let seen = 0; seen < Math.ceil(lines / 2); seen++) cut = text.indexOf(10, cut + 1);
+  const pieces = [text.subarray(0, cut + 1), text.subarray(cut + 1)];
+  for (const [i, part] of parts.entries()) {
+    const tmp = `${part}.${process.pid}.tmp`;
+    await pipeline(async function* () { yield pieces[i]; }, createWriteStream(tmp));
+    renameSync(tmp, part);
+  }
+  return parts;
 }
 
 /**

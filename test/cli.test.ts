@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ROOT, runOp, runProcess } from './helpers/run-op.js';
@@ -31,11 +32,42 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.is(result.status, 0, result.stderr);
   const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
   const paths = new Set<string>((packed?.files ?? []).map((file) => file.path));
-  const needed = ['bin/run.js', 'dist/src/bundle/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
+  const needed = ['bin/op', 'bin/run.js', 'dist/src/bundle/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
   for (const path of needed) assert.ok(paths.has(path), `${path} is in the package`);
   const { man } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string[] };
   for (const page of man) assert.ok(paths.has(page.replace(/^\.\//, '')), `${page} is in the package`);
   assert.not.ok([...paths].some((path) => path.startsWith('dist/test/')), 'no test files');
+});
+
+/** bin/op, the installed command, with this test's node first on PATH (bin/op runs `node`). */
+const LAUNCHER = join(ROOT, 'bin/op');
+const launcherEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+
+test('bin/op is the installed command, and runs through a relative symlink from elsewhere', async () => {
+  const { bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.is(bin.op, './bin/op');
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-bin-'));
+  try {
+    symlinkSync(relative(dir, LAUNCHER), join(dir, 'op'));
+    const printed = await runProcess(join(dir, 'op'), ['--version'], { env: launcherEnv, cwd: tmpdir() });
+    assert.is(printed.stdout, `opkit/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
+    const mapped = await runProcess(join(dir, 'op'), ['map', '({...r, b: r.a + 1})'], { env: launcherEnv, input: '{"a":1}\n' });
+    assert.is(mapped.stdout, '{"a":1,"b":2}\n', mapped.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/op gives op each a small young generation, and no other command', async () => {
+  // With op's own spawn, a job's parent is op: the job prints op's command line (no braces:
+  // op each would read them as placeholders).
+  const env = { ...launcherEnv, OP_EACH_RUNNER: 'node' };
+  const each = await runProcess(LAUNCHER, ['each', '--stdout-json', '--', 'node', '-e', 'console.log(JSON.stringify(require("fs").readFileSync("/proc/" + process.ppid + "/cmdline", "utf8").split("\\0")))'], { env, input: '{}\n' });
+  assert.is(each.status, 0, each.stderr);
+  const argv = (JSON.parse(each.stdout) as { exec: { stdout: string[] } }).exec.stdout;
+  assert.equal(argv.slice(1, 4), ['--max-semi-space-size=2', join(ROOT, 'bin/run.js'), 'each']);
+  const map = await runProcess(LAUNCHER, ['map', 'process.execArgv'], { env, input: '{}\n' });
+  assert.is(map.stdout, '[]\n', map.stderr);
 });
 
 test('the CLI loads every module from the bundle, so each error class exists once (instanceof holds)', () => {
