@@ -10,7 +10,7 @@
 // To add a case, add an object to CASES (see `compare`, `memory`, `stalled`, `startup`).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { cpus, tmpdir } from 'node:os';
@@ -143,7 +143,7 @@ function halves({ name, group, fn }) {
     group,
     async run(ctx) {
       const input = await ctx.data(ctx.records);
-      const [first, second] = await split(input);
+      const [first, second] = split(input);
       const baseline = rawMap(fn);
       const subject = { label: 'raw-map on each half at once', argv: ['/bin/sh', '-c', '"$1" "$2" "$3" < "$4" > /dev/null & "$1" "$2" "$3" < "$5" > /dev/null & wait', 'sh', NODE, RAW_MAP, fn, first, second] };
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input }), () => measure(subject, { input: '/dev/null' }));
@@ -153,20 +153,16 @@ function halves({ name, group, fn }) {
   };
 }
 
-/** `path`'s first and second half by lines, beside it, made once. */
-async function split(path) {
+/** `path` in two, at the first line end from its middle byte on, beside it, made once. */
+function split(path) {
   const parts = [`${path}.half1`, `${path}.half2`];
   if (parts.every((part) => existsSync(part))) return parts;
   const text = readFileSync(path);
-  let lines = 0;
-  for (let at = text.indexOf(10); at !== -1; at = text.indexOf(10, at + 1)) lines++;
-  let cut = -1;
-  for (let seen = 0; seen < Math.ceil(lines / 2); seen++) cut = text.indexOf(10, cut + 1);
-  const pieces = [text.subarray(0, cut + 1), text.subarray(cut + 1)];
-  for (const [i, part] of parts.entries()) {
-    const tmp = `${part}.${process.pid}.tmp`;
-    await pipeline(async function* () { yield pieces[i]; }, createWriteStream(tmp));
-    renameSync(tmp, part);
+  const cut = text.indexOf(10, text.length >> 1) + 1;
+  for (const [i, piece] of [text.subarray(0, cut), text.subarray(cut)].entries()) {
+    const tmp = `${parts[i]}.${process.pid}.tmp`;
+    writeFileSync(tmp, piece);
+    renameSync(tmp, parts[i]);
   }
   return parts;
 }

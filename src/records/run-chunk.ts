@@ -97,8 +97,8 @@ export class ChunkRunner {
     }
   }
 
-  /** `started` is called once every record of the chunk has started. */
-  private async runStarted(chunk: ChunkLines, options: ChunkRunOptions, allStarted: () => void): Promise<ChunkResult> {
+  /** `onAllStarted` is called once every record of the chunk has started. */
+  private async runStarted(chunk: ChunkLines, options: ChunkRunOptions, onAllStarted: () => void): Promise<ChunkResult> {
     const { setup } = this;
     // Per-record results (--journal, --to) need the output in the result, piece by piece.
     const stream = setup.perRecord ? undefined : options.stream;
@@ -173,7 +173,7 @@ export class ChunkRunner {
       if (run.halted()) break;
     }
     if (batcher && !run.halted()) await runRecords(run, 1, flush);
-    allStarted();
+    onAllStarted();
     await window.drain();
     this.active.delete(runner);
     const rest = window.take();
