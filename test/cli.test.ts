@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { test } from 'uvu';
@@ -32,7 +32,7 @@ test('the package ships everything the installed CLI loads', async () => {
   assert.is(result.status, 0, result.stderr);
   const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
   const paths = new Set<string>((packed?.files ?? []).map((file) => file.path));
-  const needed = ['bin/op', 'bin/run.js', 'dist/src/bundle/op.mjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
+  const needed = ['bin/op', 'bin/run.js', 'dist/src/bundle/op.mjs', 'dist/src/bundle/oclif.cjs', 'oclif.manifest.json', 'dist/src/index.d.ts', 'dist/src/executors/thread-worker.js', 'dist/src/cli/run-handler-command.js', 'man/op.1'];
   for (const path of needed) assert.ok(paths.has(path), `${path} is in the package`);
   const { man } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man: string[] };
   for (const page of man) assert.ok(paths.has(page.replace(/^\.\//, '')), `${page} is in the package`);
@@ -89,6 +89,34 @@ test('op help, op help map and op map -h print the same help as --help', async (
     const result = await runOp([...args]);
     assert.is(result.status, 0, args.join(' '));
     assert.is(result.stdout, expected.stdout, args.join(' '));
+  }
+});
+
+test("oclif's compiled code is cached in the user's cache folder, and a bad cache is replaced", async () => {
+  const home = mkdtempSync(join(tmpdir(), 'opkit-cache-'));
+  try {
+    const env = { XDG_CACHE_HOME: home, NODE_DISABLE_COMPILE_CACHE: '' };
+    const cacheDir = join(home, 'opkit', 'compile-cache');
+    const first = await runOp(['map', '(r.b = 2, r)'], { input: '{"a":1}\n', env });
+    assert.is(first.stdout, '{"a":1,"b":2}\n', first.stderr);
+    const [file, ...others] = readdirSync(cacheDir);
+    assert.ok(file?.startsWith(`oclif-${process.version}-`), `one cache file, named for the node version: ${file}`);
+    assert.equal(others, []);
+    const made = readFileSync(join(cacheDir, file!));
+    assert.ok(made.length > 100_000, `V8's data for oclif: ${made.length} bytes`);
+    // Garbage in its place: V8 refuses it, oclif compiles as without a cache, and the file is made again.
+    writeFileSync(join(cacheDir, file!), 'not a code cache');
+    const second = await runOp(['map', '(r.b = 2, r)'], { input: '{"a":1}\n', env });
+    assert.is(second.stdout, '{"a":1,"b":2}\n', second.stderr);
+    assert.is(second.stderr, '');
+    assert.ok(readFileSync(join(cacheDir, file!)).length > 100_000, 'the cache is written again');
+    // NODE_DISABLE_COMPILE_CACHE, as for Node's own cache: nothing is written.
+    rmSync(cacheDir, { recursive: true });
+    const third = await runOp(['map', 'r'], { input: '{"a":1}\n', env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    assert.is(third.stdout, '{"a":1}\n', third.stderr);
+    assert.equal(readdirSync(join(home, 'opkit')), []);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });
 
