@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import Tinypool from 'tinypool';
 import { OpError, TimeoutError, describeCause } from '../core/errors.js';
+import { findSuspects } from '../io/scan-numbers.js';
 import { addStats, addStepStats } from '../records/stats.js';
 import type { Chunk, ChunkResult, ChunkSetup } from '../records/chunk.js';
 import { chunkUnits } from '../records/chunk-units.js';
@@ -109,7 +110,7 @@ export class ThreadsExecutor implements Executor {
   }
 
   async run(chunk: Chunk, options: ExecuteOptions): Promise<ChunkResult> {
-    const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, skip: chunk.skip, hashLines: chunk.hashLines, errorLimit: options.errorLimit };
+    const task = { sab: chunk.sab!, start: chunk.bytes.byteOffset, end: chunk.bytes.byteOffset + chunk.bytes.length, firstLine: chunk.firstLine, firstIndex: chunk.firstIndex, source: chunk.source, batches: chunk.batches, skip: chunk.skip, hashLines: chunk.hashLines, suspects: findSuspects(chunk.bytes), errorLimit: options.errorLimit };
     const pending = this.runTask(task);
     this.inFlight.set(chunk, pending.then(noop, noop));
     try {
@@ -211,7 +212,7 @@ export class ThreadsExecutor implements Executor {
     for (const unit of chunkUnits(chunk)) {
       if (merged.failure) break;
       const start = chunk.bytes.byteOffset + unit.start;
-      const task = { sab: chunk.sab!, start, end: start + unit.end - unit.start, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source: chunk.source, batches: chunk.batches && [unit.records.length], skip: chunk.skip, hashLines: undefined, errorLimit: options.errorLimit };
+      const task = { sab: chunk.sab!, start, end: start + unit.end - unit.start, firstLine: unit.firstLine, firstIndex: unit.firstIndex, source: chunk.source, batches: chunk.batches && [unit.records.length], skip: chunk.skip, hashLines: undefined, suspects: undefined, errorLimit: options.errorLimit };
       let result: ChunkResult;
       try {
         result = await this.runTask(task);

@@ -12,13 +12,14 @@ export interface DecodedLines {
  * Decodes `buf` (whole lines, ending in `\n` unless it is the last line of its source) into
  * strings. One validation and one decode for the chunk: the per-line path runs only when
  * the chunk holds invalid UTF-8, which `toString` would otherwise silently replace. Lines
- * with a number beyond the double range are bad too (out-of-range.ts).
+ * with a number beyond the double range are bad too (out-of-range.ts); `suspects`, when
+ * given, is `findSuspects(buf)` made elsewhere.
  */
-export function decodeLines(buf: Buffer): DecodedLines {
+export function decodeLines(buf: Buffer, suspects?: readonly number[]): DecodedLines {
   if (isUtf8(buf)) {
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return { lines, bad: markOutOfRange(buf, lines, undefined) };
+    return { lines, bad: markOutOfRange(buf, lines, undefined, suspects) };
   }
   const lines: string[] = [];
   const bad = new Map<number, InputError>();
@@ -31,7 +32,7 @@ export function decodeLines(buf: Buffer): DecodedLines {
     lines.push(bytes.toString('utf8'));
     start = end + 1;
   }
-  return { lines, bad: markOutOfRange(buf, lines, bad) };
+  return { lines, bad: markOutOfRange(buf, lines, bad, suspects) };
 }
 
 /** The failure of a line known to hold invalid UTF-8, naming the first bad byte. */

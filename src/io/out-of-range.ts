@@ -5,10 +5,11 @@ import { BLOCK_BYTES, findSuspects } from './scan-numbers.js';
  * Marks the lines that hold a number beyond the double range as bad input, like invalid
  * JSON: JSON.parse would read `1e400` as Infinity, and the record would be written with
  * null in its place. Only the lines the byte scan flags (scan-numbers.ts) are looked at.
- * `lines` are `buf` cut at each `\n`; returns `bad`, made when first needed.
+ * `lines` are `buf` cut at each `\n`; returns `bad`, made when first needed. `suspects`:
+ * findSuspects(buf) when the caller has it (an offset below 0 is a block that began
+ * before `buf` and reaches into its first line).
  */
-export function markOutOfRange(buf: Uint8Array, lines: readonly string[], bad: Map<number, InputError> | undefined): Map<number, InputError> | undefined {
-  const suspects = findSuspects(buf);
+export function markOutOfRange(buf: Uint8Array, lines: readonly string[], bad: Map<number, InputError> | undefined, suspects: readonly number[] = findSuspects(buf)): Map<number, InputError> | undefined {
   // The line at `line` starts at byte `start`.
   let line = 0;
   let start = 0;

@@ -55,6 +55,18 @@ export function findSuspects(bytes: Uint8Array): number[] {
 /** The bytes each step of the scan looks at. */
 export const BLOCK_BYTES = 16;
 
+/**
+ * Of the suspects of a buffer, those that touch its part at `offset` of `length` bytes,
+ * as offsets into that part. A block that begins before the part flags the part's first
+ * lines too, so it comes as a negative offset (out-of-range.ts checks the lines a block
+ * touches).
+ */
+export function suspectsWithin(suspects: readonly number[], offset: number, length: number): number[] {
+  const within: number[] = [];
+  for (const at of suspects) if (at + BLOCK_BYTES > offset && at < offset + length) within.push(at - offset);
+  return within;
+}
+
 /** The part of the WebAssembly global used here (TypeScript declares it only with the DOM's types). */
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => object;

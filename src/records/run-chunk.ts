@@ -2,6 +2,7 @@ import { toErrorData, type OpError } from '../core/errors.js';
 import type { LoadedHandler } from '../handler/load-handler.js';
 import type { SharedContext } from '../handler/record-context.js';
 import { decodeLines } from '../io/decode-lines.js';
+import { suspectsWithin } from '../io/scan-numbers.js';
 import { Batcher } from './batcher.js';
 import type { CallLimit } from './call-limit.js';
 import type { ChunkResult, ChunkSetup } from './chunk.js';
@@ -20,6 +21,8 @@ export interface ChunkLines {
   bytes: Buffer;
   skip?: number[] | undefined;
   hashLines?: boolean | undefined;
+  /** Chunk.suspects. */
+  suspects?: number[] | undefined;
   firstLine: number;
   firstIndex: number;
   source: string;
@@ -167,7 +170,7 @@ export class ChunkRunner {
     if (chunk.skip?.length) run.skip = new Set(chunk.skip);
     let line = chunk.firstLine;
     for (const piece of cutPieces(chunk.bytes)) {
-      const { lines, bad } = decodeLines(piece);
+      const { lines, bad } = decodeLines(piece, chunk.suspects && suspectsWithin(chunk.suspects, piece.byteOffset - chunk.bytes.byteOffset, piece.length));
       await runLines(run, lines, bad, line, start);
       line += lines.length;
       if (run.halted()) break;
@@ -187,3 +190,4 @@ export class ChunkRunner {
     return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - startedAt, outLines, sideAt, steps };
   }
 }
+

@@ -294,6 +294,21 @@ test('--errors that is also --out (a path, ./path or a symlink, existing or not)
 
 const outOfRange = ['1', '{"a":1e400}', '-1e400', '[1,{"b":[2E+999]}]', '1e300', '"1e400"', '1e-400', '1' + '0'.repeat(400), '{"s":"e999","n":3}', ''].join('\n');
 
+test('with -w N the main thread finds the suspect numbers, and the workers mark the same lines as inline, across pieces', async () => {
+  // ~300 KiB: each task is cut into 112 KiB pieces in the worker, so suspects cross piece edges.
+  const rows: string[] = [];
+  for (let i = 0; i < 6000; i++) rows.push(i % 997 === 5 ? `{"i":${i},"v":1e400}` : i % 1301 === 7 ? `{"i":${i},"v":${'9'.repeat(320)}}` : `{"i":${i},"pad":"${'x'.repeat(30)}"}`);
+  const input = `${rows.join('\n')}\n`;
+  const runs = await Promise.all([[], ['-w', '1'], ['-w', '2']].map((extra) => runOp(['map', 'r', '--errors', '/dev/stderr', '--quiet', ...extra], { input })));
+  const bad = rows.flatMap((row, i) => (row.includes('1e400') || row.includes('9'.repeat(320)) ? [i + 1] : []));
+  for (const [k, result] of runs.entries()) {
+    assert.is(result.status, 3, result.stderr);
+    const letters = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { line: number }).line);
+    assert.equal(letters, bad, `run ${k}`);
+    assert.is(result.stdout, runs[0]!.stdout, `run ${k}: the same records out`);
+  }
+});
+
 test('numbers beyond the double range are invalid lines, dead-lettered like any other, in every executor', async () => {
   for (const extra of [[], ['-w', '2'], ['-c', '4']]) {
     const result = await runOp(['map', 'r', '--errors', '/dev/stderr', '--quiet', '--stats', ...extra], { input: outOfRange });

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeLines } from '../../src/io/decode-lines.js';
 import { overflowAt } from '../../src/io/out-of-range.js';
+import { findSuspects, suspectsWithin } from '../../src/io/scan-numbers.js';
 
 /** The oracle: does the parsed value hold a number JSON.parse could not carry? */
 function holdsInfinity(value: unknown): boolean {
@@ -44,6 +45,28 @@ test('every line with such a number is bad, wherever it falls against the scan w
   assert.equal(badLines('1\n2\n3\n1e400\n5\n6\n'), [3]);
   assert.equal(badLines('1e400\n1e400\n3\n1E+999\n'), [0, 1, 3]);
   assert.equal(badLines('1\r\n-1e400\r\n'), [1]);
+});
+
+test('suspects found over a whole buffer mark the same lines in each part of it as a scan of that part', () => {
+  // Short lines, so that blocks of 16 bytes begin in one part and reach into the next.
+  const lines = ['1', '{"a":1e400}', '2', '3', '1e400', '44', '-1E+999', '5', '"1e400"', '6', '9'.repeat(320), '7', '1e-400', '8'];
+  const whole = Buffer.from(`${lines.join('\n')}\n`);
+  const ends = [...whole.keys()].filter((i) => whole[i] === 10).map((i) => i + 1);
+  const suspects = findSuspects(whole);
+  for (const cut of ends.slice(0, -1)) {
+    for (const [offset, end] of [
+      [0, cut],
+      [cut, whole.length],
+    ] as const) {
+      const part = whole.subarray(offset, end);
+      const given = decodeLines(part, suspectsWithin(suspects, offset, part.length));
+      const own = decodeLines(part);
+      assert.equal([...(given.bad?.keys() ?? [])], [...(own.bad?.keys() ?? [])], `part ${offset}-${end}`);
+    }
+  }
+  // A block that begins before the part reaches its first line: a negative offset.
+  assert.equal(suspectsWithin([0, 40], 8, 30), [-8]);
+  assert.equal(suspectsWithin([0, 40], 16, 30), [24]);
 });
 
 test('near misses are good lines: finite values, strings, negative exponents, long digit strings', () => {
