@@ -1,7 +1,7 @@
 // What the benchmark scripts share: their generated inputs, a way to capture a command's output,
 // and a process's peak RSS.
 import { spawn } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,20 @@ export async function ensureFile(name, make) {
   await make(out);
   renameSync(partial, file);
   return file;
+}
+
+/** `path` in two, at the first line end from its middle byte on, beside it, made once. */
+export function halvesOf(path) {
+  const parts = [`${path}.half1`, `${path}.half2`];
+  if (parts.every((part) => existsSync(part))) return parts;
+  const text = readFileSync(path);
+  const cut = text.indexOf(10, text.length >> 1) + 1;
+  for (const [i, piece] of [text.subarray(0, cut), text.subarray(cut)].entries()) {
+    const tmp = `${parts[i]}.${process.pid}.tmp`;
+    writeFileSync(tmp, piece);
+    renameSync(tmp, parts[i]);
+  }
+  return parts;
 }
 
 /** bench/data/shard-N.ndjson: N records from gen-ndjson.mjs, made once. */

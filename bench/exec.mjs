@@ -7,6 +7,9 @@
 //   parallel   the same op run against `parallel --pipe -k -j2 python3 pass.py`: ratio < 1
 //   jq         `op map -w 2 -- jq -c --unbuffered '.s2 = .score*2'` against
 //              `jq -c '.s2 = .score*2'` alone: ratio ≤ 0.625; whole outputs compared by sha256
+//   python-floor, jq-floor
+//              the program alone on each half of the input at once, against it alone on the
+//              whole: the best a -w 2 ratio can be on this machine (information only)
 //   helper     python/opkit.py's run under --protocol json against the lines pass-through,
 //              both -w 2: ratio ≤ 1.3
 //   rss        peak RSS of the op process alone (not its children) in the python run: ≤ 150 MiB
@@ -28,7 +31,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SHARED, ensureFile, pipeChild, pollPeak, readStatus } from './bench-files.mjs';
+import { SHARED, ensureFile, halvesOf, pipeChild, pollPeak, readStatus } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -67,8 +70,10 @@ const rows = [];
 const load = [];
 
 if (wanted('python') || wanted('rss')) await compare('python', alone, opPython, 0.625, 'bytes');
+if (wanted('python-floor')) await floor('python-floor', alone);
 if (wanted('parallel')) await compare('parallel', parallel, opPython, 0.9999, 'bytes');
 if (wanted('jq')) await compare('jq', jqAlone, opJq, 0.625, 'sha256');
+if (wanted('jq-floor') && findExecutable('jq')) await floor('jq-floor', jqAlone);
 if (wanted('helper')) await compare('helper', opPython, opHelper, 1.3, 'values');
 if (wanted('stuck')) await stuck();
 
@@ -117,6 +122,27 @@ async function compare(name, baseline, subject, target, verify) {
   } catch (error) {
     rows.push({ case: name, baseline: baseline.label, subject: subject.label, result: 'FAILED', note: error.message.split('\n').slice(0, 3).join(' / ') });
   }
+}
+
+/**
+ * The best any `-w 2` ratio can be here: the program run alone on each half of the input at
+ * once (two processes, nothing between them and the files), against it alone on the whole,
+ * in the same environment. Information only.
+ */
+async function floor(name, program) {
+  load.push(`${name} ${loadavg()[0].toFixed(2)}`);
+  const [first, second] = halvesOf(input);
+  const both = { label: `${program.label} on each half at once`, argv: ['/bin/sh', '-c', 'h1=$1 h2=$2; shift 2; "$@" < "$h1" > /dev/null & "$@" < "$h2" > /dev/null & wait', 'sh', first, second, ...program.argv] };
+  const a = [];
+  const b = [];
+  for (let k = 0; k < RUNS; k++) {
+    a.push(await measure(program, input));
+    b.push(await measure(both, '/dev/null'));
+  }
+  const base = median(a.map((r) => r.seconds));
+  const subj = median(b.map((r) => r.seconds));
+  const cpu = TIME ? `CPU s ${median(a.map((r) => r.cpu)).toFixed(1)} / ${median(b.map((r) => r.cpu)).toFixed(1)}` : '';
+  rows.push({ case: name, baseline: program.label, subject: both.label, baseS: base.toFixed(2), subjectS: subj.toFixed(2), ratio: (subj / base).toFixed(3), target: '', rss: '', result: '', note: `the best a -w 2 ratio can be on this machine; ${cpu}` });
 }
 
 /**

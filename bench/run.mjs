@@ -10,14 +10,14 @@
 // To add a case, add an object to CASES (see `compare`, `memory`, `stalled`, `startup`).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pollPeak } from './bench-files.mjs';
+import { halvesOf, pollPeak } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
@@ -143,7 +143,7 @@ function halves({ name, group, fn }) {
     group,
     async run(ctx) {
       const input = await ctx.data(ctx.records);
-      const [first, second] = split(input);
+      const [first, second] = halvesOf(input);
       const baseline = rawMap(fn);
       const subject = { label: 'raw-map on each half at once', argv: ['/bin/sh', '-c', '"$1" "$2" "$3" < "$4" > /dev/null & "$1" "$2" "$3" < "$5" > /dev/null & wait', 'sh', NODE, RAW_MAP, fn, first, second] };
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input }), () => measure(subject, { input: '/dev/null' }));
@@ -151,20 +151,6 @@ function halves({ name, group, fn }) {
       return [{ name, baseline: baseline.label, subject: subject.label, baseS: median(b.seconds), subjectS: median(s.seconds), ratio: ratio.toFixed(2), target: '', rss: null, ok: null, note: 'the best a -w 2 ratio can be on this machine' }];
     },
   };
-}
-
-/** `path` in two, at the first line end from its middle byte on, beside it, made once. */
-function split(path) {
-  const parts = [`${path}.half1`, `${path}.half2`];
-  if (parts.every((part) => existsSync(part))) return parts;
-  const text = readFileSync(path);
-  const cut = text.indexOf(10, text.length >> 1) + 1;
-  for (const [i, piece] of [text.subarray(0, cut), text.subarray(cut)].entries()) {
-    const tmp = `${parts[i]}.${process.pid}.tmp`;
-    writeFileSync(tmp, piece);
-    renameSync(tmp, parts[i]);
-  }
-  return parts;
 }
 
 /**
