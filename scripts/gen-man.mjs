@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 // The built commands' own facts: one source for the man pages, the README and op's help.
 import { exitStatuses } from '../dist/commands/shared/exit-statuses.js';
 import { LAUNCHER_VARIABLES } from '../dist/commands/shared/launcher-variables.js';
+import { CACHE_VARIABLES } from '../dist/commands/shared/cache-variables.js';
 import { argName, descriptionOf, fill, flagFacts, flagValue, formatDefault, normaliseExamples, summaryOf, visibleArgs, visibleFlags } from './command-metadata.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -288,7 +289,7 @@ function renderOverview(pkg, commands) {
   if (firsts.length) lines.push('.SH EXAMPLES', ...firsts.flatMap(renderExample));
   lines.push(...renderExitStatus(exitStatuses({ handler: true })));
   lines.push('.SH ENVIRONMENT');
-  for (const { names, text } of LAUNCHER_VARIABLES) lines.push('.TP', names.map((v) => bold(v)).join(', '), esc(text));
+  for (const { names, text } of [...LAUNCHER_VARIABLES, ...CACHE_VARIABLES]) lines.push('.TP', names.map((v) => bold(v)).join(', '), esc(text));
   if (commands.some((command) => command.id === 'watch')) {
     lines.push('.TP', `${bold('OP_WATCH_PATH')}, ${bold('OP_WATCH_EVENT')}`, esc('Set by op watch for each COMMAND it runs: the file\'s path and the event.'));
   }

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLE_FILES } from '../dist/commands/shared/example-files.js';
 import { exitStatuses } from '../dist/commands/shared/exit-statuses.js';
+import { CACHE_VARIABLES } from '../dist/commands/shared/cache-variables.js';
 import { LAUNCHER_VARIABLES } from '../dist/commands/shared/launcher-variables.js';
 import { argName, descriptionOf, fill, flagFacts, flagValue, loadCommands, normaliseExamples, summaryOf, visibleArgs, visibleFlags } from './command-metadata.mjs';
 
@@ -25,7 +26,8 @@ function main() {
     'handler-flags': renderFlagTable(shared, 'map', commands),
     commands: renderCommands(commands, shared),
     'exit-statuses': renderExitStatuses(),
-    environment: renderEnvironment(),
+    environment: renderEnvironment(LAUNCHER_VARIABLES),
+    'cache-environment': renderEnvironment(CACHE_VARIABLES),
   };
   // --readme FILE checks or writes another copy (the tests check a stale one).
   const at = process.argv.indexOf('--readme');
@@ -134,8 +136,8 @@ function renderExitStatuses() {
   return ['| status | meaning |', '|---|---|', ...rows, ''].join('\n');
 }
 
-function renderEnvironment() {
-  const rows = LAUNCHER_VARIABLES.map(({ names, text }) => `| ${names.map(code).join(', ')} | ${md(text)} |`);
+function renderEnvironment(variables) {
+  const rows = variables.map(({ names, text }) => `| ${names.map(code).join(', ')} | ${md(text)} |`);
   return ['| variables | |', '|---|---|', ...rows, ''].join('\n');
 }
 
