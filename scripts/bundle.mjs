@@ -8,6 +8,7 @@
 // stream-json). The bundle sits at the depth of dist/src/<folder>/, so a path the engine
 // builds from its own place (`../executors/thread-worker.bundle.mjs`) holds from both.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,10 @@ if (imports === 0) throw new Error('bundle: no import() found in oclif.cjs; upda
 // ICU's collator: ~8 ms. The ids are ASCII, so code-point order is the same order.
 const LOCALE_SORT = '.sort((a, b) => a.id.localeCompare(b.id))';
 if (!oclifSource.includes(LOCALE_SORT)) throw new Error('bundle: oclif no longer sorts commands by localeCompare; update scripts/bundle.mjs');
-writeFileSync(oclifFile, oclifSource.replace(/\bawait import\(/g, 'await opkitImport(').replace(LOCALE_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'));
+const oclifBody = oclifSource.replace(/\bawait import\(/g, 'await opkitImport(').replace(LOCALE_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))');
+// The content's hash names its compile cache (src/cli/load-oclif.ts): V8 checks cached data
+// against the source's length only, and npm gives every installed file the same mtime.
+writeFileSync(oclifFile, `// content ${createHash('sha256').update(oclifBody).digest('hex').slice(0, 16)}\n${oclifBody}`);
 await bundle(
   { op: join(root, 'dist/commands/index.js') },
   {

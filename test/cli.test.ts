@@ -104,12 +104,16 @@ test("oclif's compiled code is cached in the user's cache folder, and a bad cach
     assert.equal(others, []);
     const made = readFileSync(join(cacheDir, file!));
     assert.ok(made.length > 100_000, `V8's data for oclif: ${made.length} bytes`);
-    // Garbage in its place: V8 refuses it, oclif compiles as without a cache, and the file is made again.
+    // Garbage in its place: V8 refuses it, oclif compiles as without a cache, and the file is made again;
+    // the file of an earlier build (another content hash, the same node) goes.
     writeFileSync(join(cacheDir, file!), 'not a code cache');
+    const earlier = file!.replace(/[^-]+\.bin$/, '0123456789abcdef.bin');
+    writeFileSync(join(cacheDir, earlier), 'an earlier build');
     const second = await runOp(['map', '(r.b = 2, r)'], { input: '{"a":1}\n', env });
     assert.is(second.stdout, '{"a":1,"b":2}\n', second.stderr);
     assert.is(second.stderr, '');
     assert.ok(readFileSync(join(cacheDir, file!)).length > 100_000, 'the cache is written again');
+    assert.equal(readdirSync(cacheDir), [file], "the earlier build's file is gone");
     // NODE_DISABLE_COMPILE_CACHE, as for Node's own cache: nothing is written.
     rmSync(cacheDir, { recursive: true });
     const third = await runOp(['map', 'r'], { input: '{"a":1}\n', env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
