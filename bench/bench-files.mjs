@@ -36,6 +36,11 @@ export function halvesOf(path) {
   return parts;
 }
 
+/** A shell command line that runs argv on each of `halves` at once, outputs to /dev/null. */
+export function onHalvesAtOnce(argv, [first, second]) {
+  return ['/bin/sh', '-c', 'h1=$1 h2=$2; shift 2; "$@" < "$h1" > /dev/null & "$@" < "$h2" > /dev/null & wait', 'sh', first, second, ...argv];
+}
+
 /** bench/data/shard-N.ndjson: N records from gen-ndjson.mjs, made once. */
 export function ensureRecords(records) {
   return ensureFile(`shard-${records}.ndjson`, (out) => pipeChild([process.execPath, join(SHARED, 'gen-ndjson.mjs'), String(records)], out));

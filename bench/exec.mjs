@@ -31,7 +31,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SHARED, ensureFile, halvesOf, pipeChild, pollPeak, readStatus } from './bench-files.mjs';
+import { SHARED, ensureFile, halvesOf, onHalvesAtOnce, pipeChild, pollPeak, readStatus } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
@@ -131,8 +131,7 @@ async function compare(name, baseline, subject, target, verify) {
  */
 async function floor(name, program) {
   load.push(`${name} ${loadavg()[0].toFixed(2)}`);
-  const [first, second] = halvesOf(input);
-  const both = { label: `${program.label} on each half at once`, argv: ['/bin/sh', '-c', 'h1=$1 h2=$2; shift 2; "$@" < "$h1" > /dev/null & "$@" < "$h2" > /dev/null & wait', 'sh', first, second, ...program.argv] };
+  const both = { label: `${program.label} on each half at once`, argv: onHalvesAtOnce(program.argv, halvesOf(input)) };
   const a = [];
   const b = [];
   for (let k = 0; k < RUNS; k++) {

@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { halvesOf, pollPeak } from './bench-files.mjs';
+import { halvesOf, onHalvesAtOnce, pollPeak } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.OPKIT_SHARED_BENCH ?? join(root, '..', 'shared', 'bench');
@@ -143,9 +143,8 @@ function halves({ name, group, fn }) {
     group,
     async run(ctx) {
       const input = await ctx.data(ctx.records);
-      const [first, second] = halvesOf(input);
       const baseline = rawMap(fn);
-      const subject = { label: 'raw-map on each half at once', argv: ['/bin/sh', '-c', '"$1" "$2" "$3" < "$4" > /dev/null & "$1" "$2" "$3" < "$5" > /dev/null & wait', 'sh', NODE, RAW_MAP, fn, first, second] };
+      const subject = { label: 'raw-map on each half at once', argv: onHalvesAtOnce(baseline.argv, halvesOf(input)) };
       const { base: b, subject: s } = await alternate(ctx.runs, () => measure(baseline, { input }), () => measure(subject, { input: '/dev/null' }));
       const ratio = median(s.seconds) / median(b.seconds);
       return [{ name, baseline: baseline.label, subject: subject.label, baseS: median(b.seconds), subjectS: median(s.seconds), ratio: ratio.toFixed(2), target: '', rss: null, ok: null, note: 'the best a -w 2 ratio can be on this machine' }];

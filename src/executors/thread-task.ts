@@ -12,7 +12,7 @@ export interface ThreadTask {
   skip: number[] | undefined;
   /** A fresh --journal keyed by line: hash the lines (ChunkResult.lineHashes). */
   hashLines: boolean | undefined;
-  /** Chunk.suspects: made on the main thread, or undefined for the worker to make. */
+  /** ChunkLines.suspects: made on the main thread, or undefined for the worker to make. */
   suspects: number[] | undefined;
   errorLimit: { max: number; before: number } | undefined;
   /** With --timeout: [last sign of life in ms since epoch, the worker's threadId], for the main thread's watchdog. */

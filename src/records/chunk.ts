@@ -58,12 +58,6 @@ export interface Chunk {
   skip?: number[] | undefined;
   /** A fresh --journal keyed by line: the chunk's line hashes come back in `ChunkResult.lineHashes`, made where it runs. */
   hashLines?: boolean | undefined;
-  /**
-   * `findSuspects(bytes)` (io/scan-numbers.ts), when the sender already made it: the
-   * threads executor scans on the main thread, which is mostly idle under -w N, so the
-   * workers skip that pass over every byte.
-   */
-  suspects?: number[] | undefined;
 }
 
 /** What a chunk turned into. */

@@ -21,7 +21,11 @@ export interface ChunkLines {
   bytes: Buffer;
   skip?: number[] | undefined;
   hashLines?: boolean | undefined;
-  /** Chunk.suspects. */
+  /**
+   * `findSuspects(bytes)` (io/scan-numbers.ts), when the sender already made it: the
+   * threads executor scans on the main thread, which is mostly idle under -w N, so the
+   * workers skip that pass over every byte.
+   */
   suspects?: number[] | undefined;
   firstLine: number;
   firstIndex: number;
@@ -190,4 +194,3 @@ export class ChunkRunner {
     return { out: packed ? [out.join('')] : out, packed, lineHashes, stats: runner.stats, deadLetters, deadLetterAt, failure: window.failed ? toErrorData(window.headFailure) : undefined, setupFailure: undefined, ms: performance.now() - startedAt, outLines, sideAt, steps };
   }
 }
-
