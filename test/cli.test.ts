@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { test } from 'uvu';
@@ -121,6 +121,28 @@ test("oclif's compiled code is cached in the user's cache folder, and a bad cach
     assert.equal(readdirSync(join(home, 'opkit')), []);
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a copy of op elsewhere has its own cache file: no stack names the other copy', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'opkit-cache-'));
+  const copy = mkdtempSync(join(tmpdir(), 'opkit-copy-'));
+  try {
+    for (const part of ['bin', 'dist/src', 'dist/commands', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    writeFileSync(join(home, 'bad.ndjson'), '{"i":1}\n{"i":}\n');
+    const env = { XDG_CACHE_HOME: home, NODE_DISABLE_COMPILE_CACHE: '' };
+    const expected = 'op merge: bad.ndjson:2: SyntaxError: Unexpected token \'}\', "{"i":}" is not valid JSON\n  {"i":}\n';
+    // The copy runs first and writes its cache; this checkout's run must not take it.
+    for (const bin of [join(copy, 'bin/run.js'), join(ROOT, 'bin/run.js'), join(ROOT, 'bin/run.js')]) {
+      const result = await runProcess(process.execPath, [bin, 'merge', '--key', 'i', 'bad.ndjson'], { cwd: home, env });
+      assert.is(result.status, 1, bin);
+      assert.is(result.stderr, expected, bin);
+    }
+    assert.is(readdirSync(join(home, 'opkit', 'compile-cache')).length, 2, 'one cache file per copy');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
   }
 });
 

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,14 +19,14 @@ type Oclif = typeof import('@oclif/core');
  * every start, ~18 ms, and then each of its functions as it first ran, ~15 ms more
  * (bench/RESULTS.md, start-up). Here V8's cached data for the file, written after the
  * first run, is handed back to it. The cache file is named for the content's hash (the
- * build writes it on the first line), node's version and flags; V8 also checks the data
+ * build writes it on the first line), the file's path, node's version and flags; V8 also checks the data
  * and compiles afresh when it refuses it, and the cache is then written again.
  */
 export function loadOclif(): Oclif {
   const file = fileURLToPath(new URL('./oclif.cjs', import.meta.url));
   const source = readFileSync(file, 'utf8');
   const cacheDir = compileCacheDir();
-  const prefix = `oclif-${process.version}-${process.arch}-${process.execArgv.length ? flagsTag() : 'plain'}-`;
+  const prefix = `oclif-${process.version}-${process.arch}-${process.execArgv.length ? flagsTag() : 'plain'}-${pathTag(file)}-`;
   const cacheFile = cacheDir && join(cacheDir, `${prefix}${CONTENT.exec(source)?.[1] ?? 'untagged'}.bin`);
   let cachedData: Buffer | undefined;
   try {
@@ -53,6 +54,15 @@ function compileCacheDir(): string | undefined {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'opkit', 'compile-cache');
+}
+
+/**
+ * The file's path, as a file-name part. Node 20's V8 keeps the script name it finds in
+ * accepted data, so data written by a copy elsewhere would name that copy's path in every
+ * stack (and opkit's own frames would no longer be known as its own).
+ */
+function pathTag(file: string): string {
+  return createHash('sha256').update(file).digest('hex').slice(0, 12);
 }
 
 /** The node flags, as a file-name part (each begins with `-`): V8 rejects data made under other flags. */
