@@ -46,11 +46,19 @@ test('stream ids compare as numbers, not strings', () => {
   assert.is(compareIds('11-0', '10-99'), 1);
   assert.is(compareIds('1700000000000-0', '999999999999-7'), 1);
   assert.is(compareIds('5', '5-0'), 0, 'a bare ms is seq 0');
+  assert.is(compareIds('5-0', '5'), 0);
+  assert.is(compareIds('5', '5-1'), -1);
+  assert.is(compareIds('5-1', '5'), 1);
+  assert.is(compareIds('10', '9-9'), 1);
+  assert.is(compareIds('1700000000000-3', '1700000000000-12'), -1);
+  assert.is(compareIds('1700000000001-0', '1700000000000-12'), 1);
 });
 
 test('idRange gives the lowest and the highest id, in any order', () => {
   assert.equal(idRange(['10-2', '9-5', '10-10', '10-0']), ['9-5', '10-10']);
   assert.equal(idRange(['7-1']), ['7-1', '7-1']);
+  assert.equal(idRange(['1-0', '1-1', '2-0', '10-0']), ['1-0', '10-0'], 'in order');
+  assert.equal(idRange(['10-0', '2-0', '1-1', '1-0']), ['1-0', '10-0'], 'in reverse');
 });
 
 test.run();
