@@ -51,30 +51,51 @@ export async function runQueuePull(options: PullOptions): Promise<number> {
   return signal ? exitCodeForSignal(signal) : EXIT.ok;
 }
 
+/**
+ * Page by page: the next page is asked for as soon as one arrives, so it comes while this
+ * one is written, and a page's XACK goes out after its write without being waited for (the
+ * next page's ack waits for it). A page asked for and not written (a signal came) stays
+ * pending under this consumer's name, for the next pull.
+ */
 async function pullAll(link: RedisLink, address: QueueAddress, options: PullOptions, sink: Sink, stopped: () => boolean): Promise<void> {
   // First what an earlier pull under this name wrote but did not ack, then new results.
   let from: string | undefined = '0';
-  while (!stopped() && !sink.closed) {
+  const read = (): Promise<unknown> => {
     const block = from === undefined && options.follow ? ['BLOCK', String(FOLLOW_BLOCK_MS)] : [];
-    const reply = await link.send(['XREADGROUP', 'GROUP', options.group, options.consumer, 'COUNT', String(PAGE), ...block, 'STREAMS', address.keys.out, from ?? '>']);
-    const entries = entriesOfRead(reply);
-    if (entries.length === 0) {
-      if (from !== undefined) {
-        from = undefined;
+    const reply = link.send(['XREADGROUP', 'GROUP', options.group, options.consumer, 'COUNT', String(PAGE), ...block, 'STREAMS', address.keys.out, from ?? '>']);
+    // A page still coming when the pull ends (its output closed) is not waited for.
+    reply.catch(() => undefined);
+    return reply;
+  };
+  const more = (): boolean => !stopped() && !sink.closed;
+  let acked: Promise<unknown> = Promise.resolve();
+  try {
+    let next = more() ? read() : undefined;
+    while (next !== undefined) {
+      const entries = entriesOfRead(await next);
+      next = undefined;
+      if (entries.length === 0) {
+        if (from !== undefined) from = undefined;
+        else if (!options.follow) return;
+        if (more()) next = read();
         continue;
       }
-      if (options.follow) continue;
-      return;
+      if (from !== undefined) from = (entries[entries.length - 1] as { id: string }).id;
+      if (more()) next = read();
+      let text = '';
+      for (const { fields } of entries) {
+        const line = fieldOf(fields, 'd');
+        if (typeof line === 'string') text += line + '\n';
+      }
+      await sink.write(text);
+      // Output went away (`| head`): what was not written stays pending for the next pull.
+      if (sink.closed) return;
+      await acked;
+      acked = link.send(['XACK', address.keys.out, options.group, ...entries.map((entry) => entry.id)]);
+      // Awaited by the next page or at the end; a failure is not left unhandled meanwhile.
+      acked.catch(() => undefined);
     }
-    if (from !== undefined) from = (entries[entries.length - 1] as { id: string }).id;
-    let text = '';
-    for (const { fields } of entries) {
-      const line = fieldOf(fields, 'd');
-      if (typeof line === 'string') text += line + '\n';
-    }
-    await sink.write(text);
-    // Output went away (`| head`): what was not written stays pending for the next pull.
-    if (sink.closed) return;
-    await link.send(['XACK', address.keys.out, options.group, ...entries.map((entry) => entry.id)]);
+  } finally {
+    await acked;
   }
 }
