@@ -41,6 +41,12 @@ export function onHalvesAtOnce(argv, [first, second]) {
   return ['/bin/sh', '-c', 'h1=$1 h2=$2; shift 2; "$@" < "$h1" > /dev/null & "$@" < "$h2" > /dev/null & wait', 'sh', first, second, ...argv];
 }
 
+/** Redis's CPU seconds so far (user + sys, every thread), from the text of `INFO CPU`. */
+export function redisCpuOfInfo(info) {
+  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 /** bench/data/shard-N.ndjson: N records from gen-ndjson.mjs, made once. */
 export function ensureRecords(records) {
   return ensureFile(`shard-${records}.ndjson`, (out) => pipeChild([process.execPath, join(SHARED, 'gen-ndjson.mjs'), String(records)], out));

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
-import { ensureRecords } from './bench-files.mjs';
+import { ensureRecords, redisCpuOfInfo } from './bench-files.mjs';
 
 const SERVER = process.env.OPKIT_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' } } });
@@ -102,7 +102,5 @@ async function readPage(key) {
 }
 
 async function redisCpu() {
-  const info = await client.sendCommand(['INFO', 'CPU']);
-  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
-  return field('used_cpu_user') + field('used_cpu_sys');
+  return redisCpuOfInfo(await client.sendCommand(['INFO', 'CPU']));
 }

@@ -14,7 +14,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureRecords } from './bench-files.mjs';
+import { ensureRecords, redisCpuOfInfo } from './bench-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = process.env.OPKIT_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
@@ -75,9 +75,7 @@ function run(argv, options = {}) {
 
 /** Redis's CPU seconds so far (user + sys, every thread). */
 async function redisCpu() {
-  const info = await redisCli(['INFO', 'CPU']);
-  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
-  return field('used_cpu_user') + field('used_cpu_sys');
+  return redisCpuOfInfo(await redisCli(['INFO', 'CPU']));
 }
 
 function redisCli(args) {
