@@ -69,6 +69,7 @@ async function pullAll(link: RedisLink, address: QueueAddress, options: PullOpti
   };
   const more = (): boolean => !stopped() && !sink.closed;
   let acked: Promise<unknown> = Promise.resolve();
+  let thrown = false;
   try {
     let next = more() ? read() : undefined;
     while (next !== undefined) {
@@ -95,7 +96,11 @@ async function pullAll(link: RedisLink, address: QueueAddress, options: PullOpti
       // Awaited by the next page or at the end; a failure is not left unhandled meanwhile.
       acked.catch(() => undefined);
     }
+  } catch (error) {
+    thrown = true;
+    throw error;
   } finally {
-    await acked;
+    // A failure of the pull's own is the one reported, not a failed ack behind it.
+    await (thrown ? acked.catch(() => undefined) : acked);
   }
 }
