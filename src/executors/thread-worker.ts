@@ -135,7 +135,7 @@ async function runOne(task: ThreadTask): Promise<unknown> {
     checkStop();
     if (stopCause !== undefined) return { ...emptyResult(), stopped: 'all' };
     const bytes = Buffer.from(task.sab, task.start, task.end - task.start);
-    const result: ChunkResult = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined, halted: () => stopCause !== undefined });
+    const result: ChunkResult = await runner.run({ ...task, bytes }, { errorLimit: task.errorLimit, beforeRecord: beat ? () => (beat[0] = Date.now()) : undefined, halted: () => stopCause !== undefined, bytes: true });
     if (stopCause !== undefined) result.stopped = stoppedPlaces;
     // One piece per record, unpacked (--to a queue), stays text: thousands of tiny buffers cost more than a copy.
     if (setup.perRecord && !result.packed) return result;
@@ -155,14 +155,14 @@ export async function teardown(): Promise<void> {
   }
 }
 
-/** UTF-8 bytes of `text` in an ArrayBuffer of their own, to transfer rather than copy. */
-function encode(text: string | ArrayBuffer | Uint8Array): ArrayBuffer {
-  if (text instanceof Uint8Array) return text.slice().buffer as ArrayBuffer;
-  if (typeof text !== 'string') return text;
-  const bytes = Buffer.from(text, 'utf8');
-  // Above 4 KiB a Buffer owns its ArrayBuffer; below, it is a slice of Node's shared pool.
-  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes.buffer as ArrayBuffer;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+/** A piece of output as UTF-8 bytes in an ArrayBuffer of their own, to transfer rather than copy. */
+function encode(piece: string | ArrayBuffer | Uint8Array): ArrayBuffer {
+  if (piece instanceof ArrayBuffer) return piece;
+  const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+  // Above 4 KiB a Buffer owns its ArrayBuffer; below, it is a slice of Node's shared pool
+  // (copied out: `Buffer#slice` would be a view of the pool).
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer;
 }
 
 function movable(result: ChunkResult): unknown {
