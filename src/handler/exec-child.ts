@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gatherReads } from '../io/gather-reads.js';
 import { LineCutter, prefixLines } from '../io/line-cutter.js';
 import { isTreeAsleep, signalGroup } from '../io/process-group.js';
+import { openReplyPipe } from '../io/reply-pipe.js';
 import { StderrTail } from '../io/stderr-tail.js';
 
 /** The dead letters of a child's failures quote this much of its stderr. */
@@ -63,6 +67,8 @@ export class ExecChild {
   /** When it got past its start-up (started() resolved); undefined before. */
   startedAt: number | undefined;
   private readonly process: ChildProcess;
+  /** Its stdout: a pipe of op's own (io/reply-pipe.ts), else Node's socket pair. */
+  private readonly stdout: Readable | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private exitTimer: NodeJS.Timeout | undefined;
   private readonly cutter = new LineCutter(MAX_STDERR_LINE);
@@ -88,22 +94,38 @@ export class ExecChild {
       resolveEnded(end);
       this.events.ended(this, end);
     };
+    const pipe = openReplyPipe();
     try {
-      this.process = spawn(file, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: spec.env });
+      this.process = spawn(file, args, { detached: true, stdio: ['pipe', pipe?.write ?? 'pipe', 'pipe'], env: spec.env });
     } catch (error) {
       // A NUL byte in a word: nothing was started.
+      if (pipe) {
+        closeSync(pipe.read);
+        closeSync(pipe.write);
+      }
       this.process = undefined as unknown as ChildProcess;
       queueMicrotask(() => finish({ code: null, signal: null, spawnError: error as NodeJS.ErrnoException }));
       return;
     }
     const child = this.process;
+    // The child holds the write end now; op's copy would keep the pipe open after it exits.
+    if (pipe) closeSync(pipe.write);
+    const stdout: Readable = pipe ? new Socket({ fd: pipe.read, readable: true, writable: false }) : child.stdout!;
+    this.stdout = stdout;
     // A child that stops reading (or has ended) makes its stdin fail; its end is reported by 'exit'.
     child.stdin!.on('error', () => {});
-    this.endGathering = gatherReads(child.stdout!, (chunk) => this.events.data(this, chunk));
+    stdout.on('error', () => {});
+    this.endGathering = gatherReads(stdout, (chunk) => this.events.data(this, chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.forwardStderr(chunk));
     let exited = false;
-    child.stdout!.once('close', () => {
-      if (!exited) this.events.stdoutClosed(this);
+    // Node's 'close' waits for the stdio it made, not for a pipe of op's own: the end is
+    // reported once both are closed, so every reply written before it has been handed on.
+    let stdoutOpen = true;
+    let closed: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    stdout.once('close', () => {
+      stdoutOpen = false;
+      if (!exited && !this.end) this.events.stdoutClosed(this);
+      if (closed) finish({ ...closed, spawnError: undefined });
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid === undefined) finish({ code: null, signal: null, spawnError: error });
@@ -114,12 +136,15 @@ export class ExecChild {
       // unless a process it left holds them open.
       // Kept referenced: whoever waits for this child's end must never find the event loop empty.
       this.exitTimer = setTimeout(() => {
-        child.stdout!.destroy();
+        stdout.destroy();
         child.stderr!.destroy();
         finish({ code, signal, spawnError: undefined });
       }, STDOUT_AFTER_EXIT_MS);
     });
-    child.on('close', (code, signal) => finish({ code, signal, spawnError: undefined }));
+    child.on('close', (code, signal) => {
+      closed = { code, signal };
+      if (!stdoutOpen) finish({ code, signal, spawnError: undefined });
+    });
   }
 
   get pid(): number | undefined {
@@ -183,8 +208,8 @@ export class ExecChild {
     if (!this.process) return;
     this.process.stdin?.destroy();
     this.endGathering?.();
-    this.process.stdout?.removeAllListeners('data');
-    this.process.stdout?.resume();
+    this.stdout?.removeAllListeners('data');
+    this.stdout?.resume();
   }
 
   private forwardStderr(chunk: Buffer): void {
