@@ -27,6 +27,12 @@ export interface Executor {
   /** True when the main thread runs the records: reads should overlap with that work. */
   readonly readAhead: boolean;
   /**
+   * True when chunks are read by other threads in place (`Chunk.sab`): ring slots are then
+   * shared memory. Otherwise they are plain memory, which V8 copies and decodes faster
+   * (every copy into or out of shared memory takes its relaxed-atomic path).
+   */
+  readonly sharedSlots?: boolean;
+  /**
    * Bytes the next chunk should aim for, so every worker has work whatever the input size;
    * `remaining`: bytes of the input still to read, when its size is known.
    */

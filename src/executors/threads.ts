@@ -53,6 +53,7 @@ export class ThreadsExecutor implements Executor {
   readonly spareSlots: number;
   readonly slotBytes = CHUNK_BYTES;
   readonly readAhead = false;
+  readonly sharedSlots = true;
   private readonly pool: Tinypool;
   private readonly sizer: TaskSizer;
   private readonly beats = new Set<Float64Array>();
