@@ -131,6 +131,23 @@ test('a file that grows while read ahead leaves no gap: after a short read, read
   rmSync(dir, { recursive: true });
 });
 
+test('slots are shared memory only for an executor whose workers read chunks in place, also when grown for a long line', async () => {
+  for (const sharedSlots of [false, true]) {
+    const ring = ChunkRing.for({ capacity: 2, slotBytes: 64, sharedSlots });
+    const long = `{"a":"${'x'.repeat(200)}"}`;
+    const numbering = { line: 1, index: 0 };
+    const texts: string[] = [];
+    for await (const chunk of readChunks(source(['{"a":1}\n', `${long}\n`, '{"a":2}\n']), { ring, numbering, halted: () => false, batch: undefined, chunkBytes: () => 64, maxLineBytes: undefined })) {
+      texts.push(chunk.bytes.toString());
+      assert.is(chunk.bytes.buffer instanceof SharedArrayBuffer, sharedSlots, `chunk ${texts.length} of a ring with sharedSlots ${sharedSlots}`);
+      assert.is(chunk.sab === undefined, !sharedSlots);
+      if (chunk.sab) assert.is(chunk.bytes.buffer, chunk.sab);
+      if (chunk.slot) ring.release(chunk.slot);
+    }
+    assert.is(texts.join(''), `{"a":1}\n${long}\n{"a":2}\n`);
+  }
+});
+
 test.after(() => rmSync(aheadDir, { recursive: true }));
 
 test.run();
