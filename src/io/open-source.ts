@@ -57,6 +57,23 @@ export function openSource(spec: string, readBytes = READ_BYTES): Source {
   return { name: 'stdin', size: undefined, ...sniffGzip(process.stdin, 'stdin') };
 }
 
+/**
+ * `spec` (`-`: stdin) as a descriptor, when it is a regular file that is not compressed;
+ * else undefined, and nothing is left open. For a reader that reads by descriptor into
+ * memory of its own.
+ */
+export function openPlainFile(spec: string): { name: string; fd: number; close(): void } | undefined {
+  if (spec === '-') return fstatSync(0).isFile() && !fileIsGzip(0) ? { name: 'stdin', fd: 0, close: () => {} } : undefined;
+  // A named pipe is left to the stream, which opens it without waiting for its writer.
+  if (!statSync(spec).isFile()) return undefined;
+  const fd = openSync(spec, 'r');
+  if (fileIsGzip(fd)) {
+    closeSync(fd);
+    return undefined;
+  }
+  return { name: spec, fd, close: () => closeSync(fd) };
+}
+
 /** `raw` as lines are read from it: gunzipped, passed through, or (`gzip` unknown: a pipe) decided by its first bytes. */
 function decoded(raw: Readable, name: string, gzip: boolean | undefined): DecodedStream {
   if (gzip === undefined) return sniffGzip(raw, name);

@@ -21,7 +21,7 @@ export interface ReduceWorkerData extends AggregatorSpec {
  * Main → worker: a source begins; whole lines of it, each with its owner (every worker
  * gets every line, in order, and keeps its own); the end.
  */
-export type ToWorker = { type: 'source'; source: string } | { type: 'lines'; bytes: SharedArrayBuffer; owners: Uint16Array<SharedArrayBuffer>; ends: Uint32Array<SharedArrayBuffer>; suspects: number[] } | { type: 'end' } | { type: 'next' };
+export type ToWorker = { type: 'source'; source: string } | { type: 'lines'; bytes: SharedArrayBuffer; length: number; owners: Uint16Array<SharedArrayBuffer>; ends: Uint32Array<SharedArrayBuffer>; suspects: number[] } | { type: 'end' } | { type: 'next' };
 
 /** Worker → main. */
 export type FromWorker =
@@ -78,7 +78,8 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'lines':
       // Read in place: each worker decodes only its own lines, so a private copy of the whole read costs more than it saves.
-      await feed(Buffer.from(message.bytes), message);
+      // The lines are the first `length` bytes; a read into shared memory may leave more after them.
+      await feed(Buffer.from(message.bytes, 0, message.length), message);
       post({ type: 'ack', dead, records: mine });
       dead = [];
       return;

@@ -5,7 +5,7 @@ import { startProgress } from '../engine/progress.js';
 import type { DeadLetter } from '../records/record-runner.js';
 import { StopSignal } from '../engine/stop-signal.js';
 import { isBlankText } from '../io/is-blank-line.js';
-import { checkInputs, inputSize, openSource, readFailure } from '../io/open-source.js';
+import { checkInputs, inputSize, openPlainFile, openSource, readFailure } from '../io/open-source.js';
 import { endOutputs, openSink, type Sink } from '../io/open-sink.js';
 import { LineSplitter, type LineChunk } from '../io/split-lines.js';
 import { loadAggregator } from './load-aggregator.js';
@@ -17,7 +17,15 @@ interface Target {
   /** Bytes per read. */
   readBytes: number | undefined;
   /** Workers take raw reads and cut lines themselves; then `feed` is unused. */
-  raw: { start(name: string): void; push(bytes: Buffer): Promise<void>; end(): Promise<void> } | undefined;
+  raw:
+    | {
+        start(name: string): void;
+        push(bytes: Buffer): Promise<void>;
+        /** A regular file's bytes by descriptor, read where the workers read them; calls `count` per read. */
+        pushFile(fd: number, count: (bytes: number) => void, stopped: () => boolean): Promise<void>;
+        end(): Promise<void>;
+      }
+    | undefined;
   feed(chunk: LineChunk, source: string): Promise<void>;
   /** When the next window closes by arrival time, if one is open. */
   deadline(): number | undefined;
@@ -69,7 +77,12 @@ export async function runReduce(options: ReduceOptions): Promise<number> {
     let total: ReduceStats | undefined;
     target = {
       readBytes: WORKER_READ_BYTES,
-      raw: { start: (name) => workers.startSource(name), push: (bytes) => workers.push(bytes), end: () => workers.endSource() },
+      raw: {
+        start: (name) => workers.startSource(name),
+        push: (bytes) => workers.push(bytes),
+        pushFile: (fd, count, stopped) => workers.pushFile(fd, count, stopped),
+        end: () => workers.endSource(),
+      },
       feed: async () => {},
       deadline: () => undefined,
       tick: () => '',
@@ -180,6 +193,12 @@ class Feeder {
   ) {}
 
   async readLines(spec: string): Promise<void> {
+    const raw = this.target.raw;
+    if (raw) {
+      // A regular file, not compressed: read by descriptor straight into the workers' memory.
+      const file = openPlainFile(spec);
+      if (file) return this.readFile(raw, file);
+    }
     const source = openSource(spec, this.target.readBytes);
     const counters = this.counters;
     const before = counters.bytes;
@@ -191,7 +210,6 @@ class Feeder {
     const release = this.stop.onStop(() => source.stream.destroy());
     const splitter = new LineSplitter();
     const reads = (source.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    const raw = this.target.raw;
     try {
       if (raw) {
         raw.start(source.name);
@@ -221,6 +239,26 @@ class Feeder {
     } finally {
       release();
       await reads.return?.();
+    }
+  }
+
+  private async readFile(raw: NonNullable<Target['raw']>, file: { name: string; fd: number; close(): void }): Promise<void> {
+    const counters = this.counters;
+    try {
+      raw.start(file.name);
+      await raw.pushFile(
+        file.fd,
+        (bytes) => {
+          counters.bytes += bytes;
+        },
+        () => this.stop.stopped,
+      );
+      if (!this.stop.stopped) await raw.end();
+    } catch (error) {
+      if (error instanceof OpError) throw error;
+      if (!this.stop.stopped) throw readFailure(file.name, error);
+    } finally {
+      file.close();
     }
   }
 

@@ -1,3 +1,5 @@
+import { read } from 'node:fs';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { OpError, RecordError } from '../core/errors.js';
 import type { DeadLetter } from '../records/record-runner.js';
@@ -12,6 +14,7 @@ import { BLANK, ByteKeyRouter } from './route-bytes.js';
 const IN_FLIGHT = 4;
 /** 1 MiB reads: one message per worker per read. */
 export const WORKER_READ_BYTES = 1 << 20;
+const readFd = promisify(read);
 
 interface Lane {
   worker: Worker;
@@ -92,6 +95,30 @@ export class ReduceWorkers {
     await this.share(shared);
   }
 
+  /**
+   * A regular file, read by descriptor straight into the shared memory the workers read,
+   * after the unfinished line of the read before: a stream's read copied into shared memory
+   * took V8's relaxed-atomic memmove, ~14% of the main thread's CPU over 1M records.
+   */
+  async pushFile(fd: number, count: (bytes: number) => void, stopped: () => boolean): Promise<void> {
+    for (let position = 0; ; ) {
+      const rest = this.rest;
+      const head = rest?.length ?? 0;
+      const shared = Buffer.from(new SharedArrayBuffer(head + WORKER_READ_BYTES));
+      if (rest) rest.copy(shared, 0);
+      const { bytesRead } = await readFd(fd, shared, head, WORKER_READ_BYTES, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      count(bytesRead);
+      const end = head + bytesRead;
+      const last = shared.lastIndexOf(10, end - 1);
+      // The unfinished last line is copied out, so it does not pin the whole read in memory.
+      this.rest = last + 1 < end ? Buffer.from(shared.subarray(last + 1, end)) : undefined;
+      if (last >= 0) await this.share(shared.subarray(0, last + 1));
+      if (stopped()) return;
+    }
+  }
+
   /** The last line, when the input does not end in a newline. */
   async endSource(): Promise<void> {
     const rest = this.rest;
@@ -143,7 +170,7 @@ export class ReduceWorkers {
       while (lane.inFlight >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
       this.check();
       lane.inFlight++;
-      this.post(lane, { type: 'lines', bytes, owners, ends, suspects });
+      this.post(lane, { type: 'lines', bytes, length: end, owners, ends, suspects });
     }
   }
 

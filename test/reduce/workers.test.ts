@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hashText } from '../../src/core/key-hash.js';
 import { ByteKeyRouter } from '../../src/reduce/route-bytes.js';
 import { KeyRouter, scanField } from '../../src/reduce/route-key.js';
-import { lines, ndjson, runOp } from '../helpers/run-op.js';
+import { OP, lines, ndjson, runOp } from '../helpers/run-op.js';
 
 type Row = Record<string, unknown>;
 
@@ -83,6 +87,36 @@ test('-w 2 reads BOM, CRLF, blank lines, a missing final newline and invalid UTF
   const dead = (text: string) => (lines(text) as Row[]).filter((d) => d.stage).map((d) => [d.line, d.stage]);
   assert.equal(dead(pooled.stderr), dead(inline.stderr));
   assert.equal(dead(pooled.stderr), [[5, 'decode']]);
+});
+
+test('-w 2 reads a regular file by descriptor as inline reads it: across reads, a line longer than a read, BOM, CRLF, no final newline', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-reduce-file-'));
+  try {
+    const long = JSON.stringify({ k: 'long', n: 7, pad: 'x'.repeat(1_500_000) });
+    const many = Array.from({ length: 30_000 }, (_, i) => JSON.stringify({ k: `k${i % 97}`, n: i % 5, pad: 'y'.repeat(i % 61) })).join('\r\n');
+    const input = Buffer.concat([Buffer.from('\ufeff'), Buffer.from(`${many}\n${long}\n\n{"k":"`), Buffer.from([0xff]), Buffer.from(`","n":1}\n${many}`)]);
+    assert.ok(input.length > 3 * (1 << 20), 'several reads');
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input);
+    const args = ['reduce', '-k', 'k', '--agg', 'count,sum:n', '--errors', '/dev/stderr', '--stats'];
+    const inline = await runOp(args, { input });
+    const named = await runOp([...args, '-w', '2', '--in', file]);
+    // stdin redirected from the file, as `op reduce < FILE` gives it.
+    const fd = openSync(file, 'r');
+    const redirected = spawnSync(process.execPath, [OP, ...args, '-w', '2'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    const dead = (text: string) => (lines(text) as Row[]).filter((d) => d.stage).map((d) => [d.line, d.stage]);
+    const stats = (text: string) => (lines(text) as Row[]).find((d) => d.in !== undefined);
+    for (const [name, run] of [['--in FILE', named], ['< FILE', { status: redirected.status, stdout: redirected.stdout, stderr: redirected.stderr }]] as const) {
+      assert.is(run.status, 3, `${name}: ${run.stderr}`);
+      assert.equal(sortRows(lines(run.stdout) as Row[]), sortRows(lines(inline.stdout) as Row[]), name);
+      assert.equal(dead(run.stderr), dead(inline.stderr), name);
+      assert.equal([stats(run.stderr)?.in, stats(run.stderr)?.errors], [60_002, 1], name);
+    }
+    assert.equal(dead(inline.stderr), [[30_003, 'decode']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const rand = random(5);
