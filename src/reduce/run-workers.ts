@@ -18,13 +18,12 @@ const readFd = promisify(read);
 
 interface Lane {
   worker: Worker;
-  inFlight: number;
   records: number;
   /** Resolved when an ack frees a slot, a piece of output arrives, or something fails. */
   wake: (() => void) | undefined;
   pieces: string[];
   stats: ReduceStats | undefined;
-  /** The shared memory of each read sent and not yet acked, oldest first (a worker acks in order). */
+  /** The shared memory of each read sent and not yet acked (its reads in flight), oldest first: a worker acks in order. */
   sent: Room[];
 }
 
@@ -68,7 +67,6 @@ export class ReduceWorkers {
     this.lanes = Array.from({ length: count }, (_, k) => {
       const lane: Lane = {
         worker: new Worker(url, { workerData: { ...data, worker: k } satisfies ReduceWorkerData }),
-        inFlight: 0,
         records: 0,
         wake: undefined,
         pieces: [],
@@ -206,11 +204,12 @@ export class ReduceWorkers {
     ends.set(this.ends.subarray(0, count));
     // Once here rather than in every worker: each checks only the lines these touch.
     const suspects = findSuspects(buf);
+    // Held for every worker before the first gets it: one that acks while a later one is
+    // still waited for must not hand the room back to the pool.
+    room.holders += this.lanes.length;
     for (const lane of this.lanes) {
-      while (lane.inFlight >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
+      while (lane.sent.length >= IN_FLIGHT && this.failure === undefined) await this.sleep(lane);
       this.check();
-      lane.inFlight++;
-      room.holders++;
       lane.sent.push(room);
       this.post(lane, { type: 'lines', bytes, length: end, owners, ends, suspects });
     }
@@ -220,7 +219,7 @@ export class ReduceWorkers {
   async finish(sink: Sink): Promise<ReduceStats> {
     const total: ReduceStats = { in: 0, out: 0, dropped: 0, late: 0, errors: 0, retries: 0, spills: 0 };
     for (const lane of this.lanes) {
-      while (lane.inFlight > 0 && this.failure === undefined) await this.sleep(lane);
+      while (lane.sent.length > 0 && this.failure === undefined) await this.sleep(lane);
     }
     this.check();
     for (const lane of this.lanes) {
@@ -250,7 +249,6 @@ export class ReduceWorkers {
   private receive(lane: Lane, message: FromWorker): void {
     switch (message.type) {
       case 'ack': {
-        lane.inFlight--;
         const room = lane.sent.shift()!;
         if (--room.holders === 0) this.release(room);
         lane.records = message.records;

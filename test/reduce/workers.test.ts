@@ -119,6 +119,24 @@ test('-w 2 reads a regular file by descriptor as inline reads it: across reads, 
   }
 });
 
+test('-w 2: a read stays whole until every worker has reduced it, when one worker is much slower than the other', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-reduce-slow-'));
+  try {
+    // "a" and "b" hash to different workers; "b"'s steps are slow, so the other worker acks each read long before it.
+    assert.not.equal(hashText('a') % 2, hashText('b') % 2);
+    const pad = 'x'.repeat(100_000);
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, Array.from({ length: 300 }, (_, n) => `${JSON.stringify({ k: n % 2 ? 'b' : 'a', n, pad })}\n`).join(''));
+    const step = '(acc, r) => { if (r.k === "b") { const t = Date.now(); while (Date.now() - t < 3); } return acc + r.n; }';
+    const run = await runOp(['reduce', '-k', 'k', '--init', '0', '--step', step, '-w', '2', '--in', file]);
+    assert.is(run.status, 0, run.stderr);
+    // Sums of the even and the odd numbers below 300.
+    assert.equal(sortRows(lines(run.stdout) as Row[]), [{ key: { k: 'a' }, value: 22350 }, { key: { k: 'b' }, value: 22500 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const rand = random(5);
 const records = Array.from({ length: 20_000 }, (_, i) => ({ user: `u${Math.floor(rand() * 700)}`, team: rand() > 0.5 ? 1 : 'x', score: i % 13, geo: { cc: `c${i % 9}` } }));
 const input = ndjson(records);
