@@ -30,7 +30,7 @@ export class ChunkRing {
   constructor(
     private readonly count: number,
     readonly slotBytes: number,
-    private readonly shared = true,
+    private readonly shared = false,
   ) {}
 
   acquire(): Promise<Slot> | Slot {
