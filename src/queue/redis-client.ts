@@ -69,9 +69,11 @@ export function reconnectDelayMs(retries: number): number {
 export async function openLink(options: LinkOptions): Promise<RedisLink> {
   let connected = false;
   let lostOnce = false;
+  // The name is not an option of the client: node-redis builds a client class of ~1,000
+  // command methods for each distinct set of options, ~20 MiB of garbage and a grown young
+  // generation per class; every link of a process shares one class this way.
   const client = createClient({
     url: options.url,
-    name: options.name,
     // CLIENT SETINFO is Redis 7.2+: on 7.0 each connect would get two error replies, and a
     // reply that goes one command early after a lost connection would hand one of them to a
     // command of ours.
@@ -91,11 +93,15 @@ export async function openLink(options: LinkOptions): Promise<RedisLink> {
       options.onLost?.(error);
     }
   });
+  let named: Promise<unknown> | undefined;
   client.on('ready', () => {
     lostOnce = false;
+    // Named on every (re)connect, as node-redis would do in its handshake.
+    if (options.name !== undefined) named = client.sendCommand(['CLIENT', 'SETNAME', options.name]).catch(() => undefined);
     if (connected) options.onBack?.();
   });
   await client.connect();
+  await named;
   connected = true;
 
   const send = <T>(args: string[]): Promise<T> => client.sendCommand(args) as Promise<T>;

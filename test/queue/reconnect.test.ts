@@ -36,7 +36,8 @@ test('a read blocked when its connection is killed comes back after the reconnec
     const got = await waiting;
     assert.equal(got.map((entry) => entry.id), [id]);
     assert.ok(await consumer.ackWithResult(id, ['{"ok":true}']));
-    // The heartbeat thread reconnected too: its connection is back under its name.
+    // The reader and the heartbeat thread reconnected too: each connection is back under its name.
+    await waitFor('the reader connection', async () => (await redisCli(['CLIENT', 'LIST'])).includes(` name=${name}:reader `));
     await waitFor('the heartbeat connection', async () => (await redisCli(['CLIENT', 'LIST'])).includes(` name=${name}:heartbeat `));
   } finally {
     await consumer.close();
