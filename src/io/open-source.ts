@@ -63,15 +63,31 @@ export function openSource(spec: string, readBytes = READ_BYTES): Source {
  * memory of its own.
  */
 export function openPlainFile(spec: string): { name: string; fd: number; close(): void } | undefined {
-  if (spec === '-') return fstatSync(0).isFile() && !fileIsGzip(0) ? { name: 'stdin', fd: 0, close: () => {} } : undefined;
-  // A named pipe is left to the stream, which opens it without waiting for its writer.
+  const file = openRegularFile(spec);
+  if (file?.gzip) file.close();
+  return file?.gzip ? undefined : file;
+}
+
+interface RegularFile {
+  name: string;
+  fd: number;
+  size: number;
+  gzip: boolean;
+  close(): void;
+}
+
+/**
+ * `spec` (`-`: stdin) opened, when it is a regular file; else undefined, with nothing
+ * opened: opening a named pipe would wait for its writer, which a stream does not.
+ */
+function openRegularFile(spec: string): RegularFile | undefined {
+  if (spec === '-') {
+    const stat = fstatSync(0);
+    return stat.isFile() ? { name: 'stdin', fd: 0, size: stat.size, gzip: fileIsGzip(0), close: () => {} } : undefined;
+  }
   if (!statSync(spec).isFile()) return undefined;
   const fd = openSync(spec, 'r');
-  if (fileIsGzip(fd)) {
-    closeSync(fd);
-    return undefined;
-  }
-  return { name: spec, fd, close: () => closeSync(fd) };
+  return { name: spec, fd, size: fstatSync(fd).size, gzip: fileIsGzip(fd), close: () => closeSync(fd) };
 }
 
 /** `raw` as lines are read from it: gunzipped, passed through, or (`gzip` unknown: a pipe) decided by its first bytes. */
@@ -117,21 +133,14 @@ export interface ChunkSource {
  * input, turned into lines on the way) go through a stream.
  */
 export function openChunkSource(spec: string, options: { readAhead: boolean; stream?: boolean }): ChunkSource {
-  if (spec !== '-') {
-    const fd = openSync(spec, 'r');
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return streamSource(spec, undefined, createReadStream('', { fd, highWaterMark: READ_BYTES }), undefined);
-    const gzip = fileIsGzip(fd);
-    if (options.stream || gzip) return streamSource(spec, stat.size, createReadStream('', { fd, highWaterMark: READ_BYTES }), gzip);
-    return { name: spec, size: stat.size, fd, readAhead: options.readAhead, stream: process.stdin, close: () => closeSync(fd) };
+  const file = openRegularFile(spec);
+  if (!file) return streamSource(spec === '-' ? 'stdin' : spec, undefined, spec === '-' ? process.stdin : createReadStream('', { fd: openSync(spec, 'r'), highWaterMark: READ_BYTES }), undefined);
+  if (options.stream || file.gzip) {
+    // stdin is not ours to close, and is read from its start whatever was read of it before.
+    const where = file.fd === 0 ? { autoClose: false, start: 0 } : {};
+    return streamSource(file.name, file.size, createReadStream('', { fd: file.fd, highWaterMark: READ_BYTES, ...where }), file.gzip);
   }
-  const stat = fstatSync(0);
-  if (stat.isFile()) {
-    const gzip = fileIsGzip(0);
-    if (options.stream || gzip) return streamSource('stdin', stat.size, createReadStream('', { fd: 0, highWaterMark: READ_BYTES, autoClose: false, start: 0 }), gzip);
-    return { name: 'stdin', size: stat.size, fd: 0, readAhead: options.readAhead, stream: process.stdin, close: () => {} };
-  }
-  return streamSource('stdin', undefined, process.stdin, undefined);
+  return { name: file.name, size: file.size, fd: file.fd, readAhead: options.readAhead, stream: process.stdin, close: file.close };
 }
 
 function streamSource(name: string, size: number | undefined, raw: Readable, gzip: boolean | undefined): ChunkSource {

@@ -234,8 +234,7 @@ class Feeder {
       const tail = this.stop.stopped ? undefined : splitter.end();
       if (tail) await this.feed(tail, source.name);
     } catch (error) {
-      if (error instanceof OpError) throw error;
-      if (!this.stop.stopped) throw readFailure(source.name, error);
+      this.failedRead(source.name, error);
     } finally {
       release();
       await reads.return?.();
@@ -255,11 +254,16 @@ class Feeder {
       );
       if (!this.stop.stopped) await raw.end();
     } catch (error) {
-      if (error instanceof OpError) throw error;
-      if (!this.stop.stopped) throw readFailure(file.name, error);
+      this.failedRead(file.name, error);
     } finally {
       file.close();
     }
+  }
+
+  /** A failure while reading `name`: opkit's own errors as they are, others as a read failure of `name`; none once the run is stopping. */
+  private failedRead(name: string, error: unknown): void {
+    if (error instanceof OpError) throw error;
+    if (!this.stop.stopped) throw readFailure(name, error);
   }
 
   /**
