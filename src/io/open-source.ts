@@ -64,8 +64,9 @@ export function openSource(spec: string, readBytes = READ_BYTES): Source {
  */
 export function openPlainFile(spec: string): { name: string; fd: number; close(): void } | undefined {
   const file = openRegularFile(spec);
-  if (file?.gzip) file.close();
-  return file?.gzip ? undefined : file;
+  if (!file?.gzip) return file;
+  file.close();
+  return undefined;
 }
 
 interface RegularFile {
@@ -85,9 +86,10 @@ function openRegularFile(spec: string): RegularFile | undefined {
     const stat = fstatSync(0);
     return stat.isFile() ? { name: 'stdin', fd: 0, size: stat.size, gzip: fileIsGzip(0), close: () => {} } : undefined;
   }
-  if (!statSync(spec).isFile()) return undefined;
+  const stat = statSync(spec);
+  if (!stat.isFile()) return undefined;
   const fd = openSync(spec, 'r');
-  return { name: spec, fd, size: fstatSync(fd).size, gzip: fileIsGzip(fd), close: () => closeSync(fd) };
+  return { name: spec, fd, size: stat.size, gzip: fileIsGzip(fd), close: () => closeSync(fd) };
 }
 
 /** `raw` as lines are read from it: gunzipped, passed through, or (`gzip` unknown: a pipe) decided by its first bytes. */
@@ -134,7 +136,8 @@ export interface ChunkSource {
  */
 export function openChunkSource(spec: string, options: { readAhead: boolean; stream?: boolean }): ChunkSource {
   const file = openRegularFile(spec);
-  if (!file) return streamSource(spec === '-' ? 'stdin' : spec, undefined, spec === '-' ? process.stdin : createReadStream('', { fd: openSync(spec, 'r'), highWaterMark: READ_BYTES }), undefined);
+  if (!file && spec === '-') return streamSource('stdin', undefined, process.stdin, undefined);
+  if (!file) return streamSource(spec, undefined, createReadStream('', { fd: openSync(spec, 'r'), highWaterMark: READ_BYTES }), undefined);
   if (options.stream || file.gzip) {
     // stdin is not ours to close, and is read from its start whatever was read of it before.
     const where = file.fd === 0 ? { autoClose: false, start: 0 } : {};

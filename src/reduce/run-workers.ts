@@ -92,22 +92,15 @@ export class ReduceWorkers {
 
   /** Cuts one read at its last newline and hands its whole lines to every worker; resolves once each has room for more. */
   async push(bytes: Buffer): Promise<void> {
-    const rest = this.rest;
-    const last = bytes.lastIndexOf(10);
-    if (last < 0) {
-      this.rest = rest ? Buffer.concat([rest, bytes]) : Buffer.from(bytes);
+    // A read without a newline only lengthens the unfinished line, in plain memory.
+    if (bytes.lastIndexOf(10) < 0) {
+      this.rest = this.rest ? Buffer.concat([this.rest, bytes]) : Buffer.from(bytes);
       return;
     }
-    // The lines go straight into the shared memory the workers read: the unfinished line
-    // of the last read, then this read up to its last newline (one copy of each byte).
-    const head = rest?.length ?? 0;
-    const room = this.room(head + last + 1);
-    const shared = Buffer.from(room.bytes, 0, head + last + 1);
-    if (rest) rest.copy(shared, 0);
-    bytes.copy(shared, head, 0, last + 1);
-    // The unfinished last line is copied, so it does not pin the whole read in memory.
-    this.rest = last + 1 < bytes.length ? Buffer.from(bytes.subarray(last + 1)) : undefined;
-    await this.share(shared, room);
+    // The lines go straight into the shared memory the workers read, after the unfinished line of the last read.
+    const { room, shared, head } = this.afterRest(bytes.length);
+    bytes.copy(shared, head);
+    await this.shareLines(room, shared, head + bytes.length);
   }
 
   /**
@@ -116,38 +109,50 @@ export class ReduceWorkers {
    * took V8's relaxed-atomic memmove, ~14% of the main thread's CPU over 1M records.
    */
   async pushFile(fd: number, count: (bytes: number) => void, stopped: () => boolean): Promise<void> {
-    for (let position = 0; ; ) {
-      const rest = this.rest;
-      const head = rest?.length ?? 0;
-      const room = this.room(head + WORKER_READ_BYTES);
-      const shared = Buffer.from(room.bytes);
-      if (rest) rest.copy(shared, 0);
-      const { bytesRead } = await readFd(fd, shared, head, WORKER_READ_BYTES, position);
+    let plain: Buffer | undefined;
+    for (let position = 0; !stopped(); ) {
+      // While a line longer than a room is unfinished, reads go to plain memory (push), not
+      // to a new shared buffer of the line's length each.
+      const long = (this.rest?.length ?? 0) + WORKER_READ_BYTES > ROOM_BYTES;
+      const target = long ? undefined : this.afterRest(WORKER_READ_BYTES);
+      const into = target?.shared ?? (plain ??= Buffer.allocUnsafe(WORKER_READ_BYTES));
+      const at = target?.head ?? 0;
+      const { bytesRead } = await readFd(fd, into, at, WORKER_READ_BYTES, position);
       if (bytesRead === 0) {
-        this.release(room);
+        if (target) this.release(target.room);
         return;
       }
       position += bytesRead;
       count(bytesRead);
-      const end = head + bytesRead;
-      const last = shared.lastIndexOf(10, end - 1);
-      // The unfinished last line is copied out, so it does not pin the whole read in memory.
-      this.rest = last + 1 < end ? Buffer.from(shared.subarray(last + 1, end)) : undefined;
-      if (last >= 0) await this.share(shared.subarray(0, last + 1), room);
-      else this.release(room);
-      if (stopped()) return;
+      if (target) await this.shareLines(target.room, target.shared, at + bytesRead);
+      else await this.push(into.subarray(0, bytesRead));
     }
   }
 
   /** The last line, when the input does not end in a newline. */
   async endSource(): Promise<void> {
-    const rest = this.rest;
+    if (!this.rest) return;
+    const { room, shared, head } = this.afterRest(0);
     this.rest = undefined;
-    if (!rest) return;
-    const room = this.room(rest.length);
-    const shared = Buffer.from(room.bytes, 0, rest.length);
-    rest.copy(shared, 0);
-    await this.share(shared, room);
+    await this.share(shared.subarray(0, head), room);
+  }
+
+  /** Shared memory that starts with the unfinished line of the last read (`head` bytes), with room for `more` after it. */
+  private afterRest(more: number): { room: Room; shared: Buffer; head: number } {
+    const head = this.rest?.length ?? 0;
+    const room = this.room(head + more);
+    const shared = Buffer.from(room.bytes);
+    this.rest?.copy(shared, 0);
+    return { room, shared, head };
+  }
+
+  /** Hands the whole lines of `shared[0, end)` to every worker and keeps its unfinished last line for the next read. */
+  private async shareLines(room: Room, shared: Buffer, end: number): Promise<void> {
+    const last = shared.lastIndexOf(10, end - 1);
+    // Copied out, so it does not pin the read's memory.
+    this.rest = last + 1 < end ? Buffer.from(shared.subarray(last + 1, end)) : undefined;
+    if (last >= 0) await this.share(shared.subarray(0, last + 1), room);
+    else this.release(room);
   }
 
   /** Rooms every worker has acked, ready for the next read. */

@@ -119,6 +119,25 @@ test('-w 2 reads a regular file by descriptor as inline reads it: across reads, 
   }
 });
 
+test('-w 2 reads a file with lines several reads long whole, byte for byte, as inline does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'opkit-reduce-long-'));
+  try {
+    const long = (k: string, size: number, n: number) => JSON.stringify({ k, pad: Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''), n });
+    const small = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ k: `s${i % 7}`, pad: 'z', n: i })).join('\n');
+    const input = `${small}\n${long('a', 3_500_000, 1)}\n${small}\n${long('b', 2_200_000, 2)}\n${long('a', 1_100_000, 3)}\n${small}`;
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input);
+    const args = ['reduce', '-k', 'k', '--agg', 'count,sum:n,last:pad'];
+    const inline = await runOp(args, { input });
+    const pooled = await runOp([...args, '-w', '2', '--in', file]);
+    assert.is(pooled.status, 0, pooled.stderr);
+    assert.equal(sortRows(lines(pooled.stdout) as Row[]), sortRows(lines(inline.stdout) as Row[]));
+    assert.is((lines(inline.stdout) as Row[]).find((row) => (row.key as Row).k === 'b')?.last_pad?.toString().length, 2_200_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('-w 2: a read stays whole until every worker has reduced it, when one worker is much slower than the other', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'opkit-reduce-slow-'));
   try {
