@@ -115,7 +115,8 @@ export class ReduceWorkers {
       // to a new shared buffer of the line's length each.
       const long = (this.rest?.length ?? 0) + WORKER_READ_BYTES > ROOM_BYTES;
       const target = long ? undefined : this.afterRest(WORKER_READ_BYTES);
-      const into = target?.shared ?? (plain ??= Buffer.allocUnsafe(WORKER_READ_BYTES));
+      if (long) plain ??= Buffer.allocUnsafe(WORKER_READ_BYTES);
+      const into = target?.shared ?? plain!;
       const at = target?.head ?? 0;
       const { bytesRead } = await readFd(fd, into, at, WORKER_READ_BYTES, position);
       if (bytesRead === 0) {
